@@ -1,0 +1,27 @@
+"""Tests. DATABASE_URL / CELERY_BROKER_URL switch to PostgreSQL and Redis (CI does)."""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, VAR_DIR, env, filesystem_broker_options
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not :memory:, so a real Celery worker process in the tests can
+    # open the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+# Without Redis the tests still drive a real worker process, over the
+# filesystem broker in a folder of their own.
+CELERY_BROKER_URL = env.str(
+    "CELERY_BROKER_URL", default=env.str("REDIS_URL", default="filesystem://")
+)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login": "1000/min"}
+CREDENTIALS_KEYS = env.list(
+    "CREDENTIALS_KEYS", default=["8Lh3pQZ0xN1m3qPp5X6sCw6xv7r0bqv8bq3c7pN5Gk8="]
+)
