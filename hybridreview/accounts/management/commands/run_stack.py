@@ -77,9 +77,13 @@ class Command(BaseCommand):
             self._stop_all(procs)
 
     def _stop_all(self, procs: dict[str, subprocess.Popen[bytes]]) -> None:
+        # SIGTERM to each parent only: the Celery worker then shuts down warm
+        # and stops its own pool. Whatever is left after the grace period is
+        # killed with its whole process group; acks_late and the reaper make
+        # an interrupted run safe to redo.
         for p in procs.values():
             if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
+                p.terminate()
         deadline = time.monotonic() + 15
         for p in procs.values():
             try:
