@@ -27,7 +27,8 @@ class SolveResult:
     candidates: tuple[CandidateResult, ...]  # best first: feasible first, then objective
     metrics: dict[str, Any]
     timings: dict[str, float]  # seconds: transpile, optimise, sample, total
-    circuit: dict[str, Any] | None = None  # sha256, depth, two_qubit_gates, width, shots, initial_layout
+    # sha256, depth, two_qubit_gates, width, shots, initial_layout
+    circuit: dict[str, Any] | None = None
     trace: tuple[float, ...] = ()  # optimiser objective per iteration
     provider_job_id: str | None = None
     usage: dict[str, float] = field(default_factory=dict)  # quantum_seconds, queue_seconds

@@ -1,0 +1,1 @@
+"""Solvers. Each module exposes ``solve(problem, options, *, seed) -> SolveResult``."""
