@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from types import ModuleType
 from typing import Any
 
@@ -222,11 +221,9 @@ def test_exact_refuses_more_than_twenty_six_variables() -> None:
 # ---- scale
 
 
-def test_exact_enumerates_twenty_four_variables_in_seconds() -> None:
+def test_exact_enumerates_every_state_of_twenty_four_variables() -> None:
     problem = random_problems(24, seed=11)[0]
-    started = time.perf_counter()
     result = exact.solve(problem, {}, seed=0)
-    assert time.perf_counter() - started < 10.0  # ~1.3 s on 2 cores
     assert result.metrics["states_evaluated"] == 1 << 24
 
 
@@ -240,12 +237,9 @@ def sparse_graph(nodes: int, edges: int, seed: int) -> Problem:
     return maxcut(nodes, [[u, v] for u, v in sorted(chosen)])
 
 
-def test_annealing_a_thousand_node_sparse_graph_beats_local_search_in_seconds() -> None:
+def test_annealing_a_thousand_node_sparse_graph_at_least_matches_local_search() -> None:
     problem = sparse_graph(1000, 1500, seed=0)
-    started = time.perf_counter()
     annealed = annealing.solve(problem, {}, seed=1)
-    elapsed = time.perf_counter() - started
     baseline = local_search.solve(problem, {}, seed=1)
-    assert elapsed < 10.0  # ~1.3 s on 2 cores
     assert best(annealed) >= best(baseline)
     assert annealed.metrics["restarts"] == 16

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -87,15 +85,13 @@ def test_malformed_counts_are_rejected_clearly(counts: dict[str, int], words: st
         decode_counts(TRIANGLE, counts)
 
 
-def test_every_outcome_of_sixteen_qubits_decodes_quickly() -> None:
+def test_every_outcome_of_sixteen_qubits_decodes_and_the_optimum_ranks_first() -> None:
     n = 16
     edges = [[i, (i + 1) % n] for i in range(n)]
     ring = parse_problem({"type": "maxcut", "graph": {"nodes": n, "edges": edges}})
     rng = np.random.default_rng(0)
     counts = {format(k, f"0{n}b"): int(c) for k, c in enumerate(rng.integers(1, 50, 1 << n))}
-    started = time.perf_counter()
     candidates = decode_counts(ring, counts)
-    assert time.perf_counter() - started < 2.0  # ~0.3 s here
     assert len(candidates) == 1 << n
     assert candidates[0].objective == n
     assert {candidates[0].bitstring, candidates[1].bitstring} == {"01" * 8, "10" * 8}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import time
 from typing import Any
 
 import pytest
@@ -349,13 +348,11 @@ def test_every_fault_in_one_payload_is_reported_together() -> None:
     ]
 
 
-def test_a_flood_of_bad_items_is_capped_and_fast() -> None:
+def test_a_flood_of_bad_items_is_capped() -> None:
     payload = changed(SQUARE, "graph.edges", [[0, "x"]] * MAX_TERMS)
-    started = time.perf_counter()
     errors = errors_of(payload)
     assert len(errors) == MAX_REPORTED_ERRORS
     assert errors[0].path == "problem.graph.edges[0][1]"
-    assert time.perf_counter() - started < 1.0
 
 
 def test_one_edge_over_the_limit_is_rejected_at_the_edge_list() -> None:
@@ -373,12 +370,10 @@ def test_a_bad_item_at_the_end_of_a_long_list_is_found_with_its_index() -> None:
     assert [e.path for e in errors_of(payload)] == [f"problem.graph.edges[{len(edges) - 1}][2]"]
 
 
-def test_the_largest_allowed_maxcut_parses_in_about_a_second() -> None:
+def test_the_largest_allowed_maxcut_parses() -> None:
     edges = ring_of_rings(MAX_TERMS // MAX_VARIABLES)
     assert len(edges) == MAX_TERMS
-    started = time.perf_counter()
     problem = parse_problem({"type": "maxcut", "graph": {"nodes": MAX_VARIABLES, "edges": edges}})
-    assert time.perf_counter() - started < 3.0  # ~0.6 s here; slack for a busy CI box
     assert len(problem.bqm.quadratic) == MAX_TERMS
 
 
