@@ -40,10 +40,31 @@ def _check_broker() -> dict[str, Any]:
     return {"ok": True, "transport": str(transport)}
 
 
+def _check_audit() -> dict[str, Any]:
+    """The last periodic audit chain check. Reported, never a reason to be
+    unready: a broken chain needs a person, and taking the app down would
+    only stop the trail from recording what happens next."""
+    from approvals.models import AuditHealth
+
+    try:
+        health = AuditHealth.objects.filter(pk=1).first()
+    except Exception as exc:
+        return {"ok": None, "error": type(exc).__name__}
+    if health is None:
+        return {"ok": None, "checked_at": None}
+    return {
+        "ok": health.ok,
+        "checked_at": health.checked_at.isoformat(),
+        "events": health.events,
+        "first_bad_seq": health.first_bad_seq,
+    }
+
+
 @require_GET
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _check_database(), "broker": _check_broker()}
     down = [name for name, result in checks.items() if not result["ok"]]
+    checks["audit"] = _check_audit()
     body = {"status": "ok" if not down else "unavailable", "down": down, "checks": checks}
     return JsonResponse(body, status=503 if down else 200)

@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Teams and roles"
 
     def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the login audit handlers)
         from .roles import ensure_roles
 
         # Runs after every app's migrations; idempotent, so groups and their

@@ -1,12 +1,22 @@
-"""Writes for teams and memberships."""
+"""Writes for teams, memberships, logins and API tokens, each with its audit event."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, User
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group, User
 from django.db import transaction
+from django.http import HttpRequest
+from knox.models import AuthToken
+from rest_framework.request import Request
+
+from approvals.audit import AuditAction, audit_record
 
 from .models import Membership, Team
 from .roles import ROLES
+
+USERNAME_MAX = 150
 
 
 @transaction.atomic
@@ -17,10 +27,83 @@ def team_create(*, slug: str, name: str) -> Team:
 
 
 @transaction.atomic
-def membership_add(*, team: Team, user: User, roles: tuple[str, ...] = ()) -> Membership:
-    membership, _ = Membership.objects.get_or_create(team=team, user=user)
-    for role in roles:
-        if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
-        user.groups.add(Group.objects.get(name=role))
+def membership_add(
+    *, team: Team, user: User, roles: tuple[str, ...] = (), actor: User | None = None
+) -> Membership:
+    """Add ``user`` to ``team`` with ``roles``; a grant that changes anything is audited."""
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown:
+        raise ValueError(f"unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}")
+    membership, joined = Membership.objects.get_or_create(team=team, user=user)
+    held = set(user.groups.filter(name__in=roles).values_list("name", flat=True))
+    added = sorted(set(roles) - held)
+    user.groups.add(*Group.objects.filter(name__in=added))
+    if joined or added:
+        audit_record(
+            action=AuditAction.PERMISSION_GRANTED,
+            obj=user,
+            team=team,
+            actor=actor,
+            system="" if actor is not None else "accounts.membership_add",
+            after={"user": user.get_username(), "team": team.slug, "roles_added": added},
+        )
     return membership
+
+
+@transaction.atomic
+def login_record(*, user: AbstractBaseUser, request: HttpRequest | None) -> None:
+    audit_record(action=AuditAction.LOGIN, obj=user, actor=user, request=request)
+
+
+@transaction.atomic
+def login_failed_record(*, username: str, request: HttpRequest | None) -> None:
+    """A failed login; names the account when it exists so its team's auditors see it."""
+    user = get_user_model().objects.filter(username=username).first()
+    audit_record(
+        action=AuditAction.LOGIN_FAILED,
+        obj=user,
+        actor=None,
+        request=request,
+        after={"username": username[:USERNAME_MAX]},
+    )
+
+
+@transaction.atomic
+def token_create(
+    *, user: AbstractBaseUser, request: HttpRequest | Request
+) -> tuple[AuthToken, str]:
+    """Issue an API token; the event names its key prefix, never the token."""
+    instance, token = AuthToken.objects.create(user=user)
+    audit_record(
+        action=AuditAction.TOKEN_CREATED,
+        obj=user,
+        actor=user,
+        request=request,
+        after={"token_key": instance.token_key, "expiry": instance.expiry},
+    )
+    return instance, token
+
+
+@transaction.atomic
+def token_revoke(
+    *, user: AbstractBaseUser, request: HttpRequest | Request, token: AuthToken | None
+) -> int:
+    """Revoke ``token``, or every token of ``user`` when it is None. Returns how many."""
+    tokens = AuthToken.objects.filter(user=user)
+    if token is not None:
+        tokens = tokens.filter(pk=token.pk)
+    keys = sorted(tokens.values_list("token_key", flat=True))
+    tokens.delete()
+    audit_record(
+        action=AuditAction.TOKEN_REVOKED,
+        obj=user,
+        actor=user,
+        request=request,
+        after={"token_keys": keys, "all": token is None},
+    )
+    return len(keys)
+
+
+def username_from(credentials: dict[str, Any]) -> str:
+    field = get_user_model().USERNAME_FIELD
+    return str(credentials.get(field) or credentials.get("username") or "")

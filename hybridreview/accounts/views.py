@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
 from rest_framework import serializers, status
@@ -14,6 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from .services import token_create, token_revoke
 
 
 class TokenCreateApi(APIView):
@@ -46,7 +49,7 @@ class TokenCreateApi(APIView):
         )
         if user is None or not user.is_active:
             raise AuthenticationFailed("Unable to log in with the given username and password.")
-        instance, token = AuthToken.objects.create(user=user)
+        instance, token = token_create(user=user, request=request)
         out = self.OutputSerializer({"token": token, "expiry": instance.expiry})
         return Response(out.data, status=status.HTTP_201_CREATED)
 
@@ -60,10 +63,11 @@ class TokenRevokeApi(APIView):
         parameters=[],
     )
     def post(self, request: Request) -> Response:
+        user = cast(User, request.user)  # IsAuthenticated has let only users through
         if request.query_params.get("all") == "true":
-            AuthToken.objects.filter(user=request.user).delete()
+            token_revoke(user=user, request=request, token=None)
         elif isinstance(request.auth, AuthToken):
-            request.auth.delete()
+            token_revoke(user=user, request=request, token=request.auth)
         else:
             raise serializers.ValidationError({"all": "Session callers must pass all=true."})
         return Response(status=status.HTTP_204_NO_CONTENT)

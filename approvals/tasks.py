@@ -1,0 +1,17 @@
+"""Celery tasks: thin interfaces that call one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from approvals import audit
+
+
+@shared_task(name="approvals.verify_audit_chain", ignore_result=True, expires=3000)
+def verify_audit_chain() -> None:
+    audit.audit_health_check()
+
+
+@shared_task(name="approvals.anchor_audit_head", ignore_result=True, expires=3600)
+def anchor_audit_head() -> None:
+    audit.anchor_write()
