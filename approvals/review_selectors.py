@@ -1,0 +1,244 @@
+"""Reads for review and sign-off: the queue, policies, signatures, decisions.
+
+Who may see a request is decided by approvals.permissions; these functions
+take a request the caller already has access to, or scope by the reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, cast
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Abs, NullIf
+from django.http import Http404
+from django.utils import timezone
+
+from approvals.models import (
+    ApprovalPolicy,
+    Comment,
+    Decision,
+    Recommendation,
+    Signature,
+    SignatureKind,
+)
+from approvals.permissions import requests_for_user, user_may
+from hybridreview.accounts.models import Team
+from jobs.models import (
+    Candidate,
+    LedgerEntry,
+    LedgerKind,
+    OptimizationRequest,
+    RequestStatus,
+    Run,
+)
+from jobs.solving import CLASSICAL, QUANTUM
+
+Reader = User | AnonymousUser
+AWAITING_REVIEW = (RequestStatus.READY_FOR_REVIEW, RequestStatus.RECOMMENDED)
+DECISION_PERMISSION = "approvals.view_decision"
+
+
+def policy_for_team(team: Team) -> ApprovalPolicy:
+    """The team's policy, or an unsaved one with the defaults."""
+    found = ApprovalPolicy.objects.filter(team=team).first()
+    return found if found is not None else ApprovalPolicy(team=team)
+
+
+def request_cost_credits(request_obj: OptimizationRequest) -> Decimal:
+    """What the request's runs were charged: their settlements in jobs' ledger."""
+    total = LedgerEntry.objects.filter(run__request=request_obj, kind=LedgerKind.SETTLE).aggregate(
+        total=Sum("credits")
+    )["total"]
+    return total if total is not None else Decimal(0)
+
+
+def run_cost_credits(run: Run) -> Decimal | None:
+    """What one run was charged, or None while nothing is settled."""
+    entry = LedgerEntry.objects.filter(run=run, kind=LedgerKind.SETTLE).first()
+    return entry.credits if entry is not None else None
+
+
+def approvals_required(policy: ApprovalPolicy, cost: Decimal) -> int:
+    threshold = policy.cost_threshold_credits
+    if threshold is not None and cost > threshold:
+        return int(policy.approvals_required_above_cost)
+    return int(policy.approvals_required)
+
+
+def live_signatures(request_obj: OptimizationRequest) -> QuerySet[Signature]:
+    return Signature.objects.filter(request=request_obj, voided_at__isnull=True)
+
+
+def live_approvals(request_obj: OptimizationRequest) -> QuerySet[Signature]:
+    return live_signatures(request_obj).filter(kind=SignatureKind.APPROVE)
+
+
+def request_recommendation(request_obj: OptimizationRequest) -> Recommendation | None:
+    return (
+        Recommendation.objects.filter(request=request_obj)
+        .select_related("analyst", "candidate", "candidate__run")
+        .first()
+    )
+
+
+def request_signatures(request_obj: OptimizationRequest) -> QuerySet[Signature]:
+    """Every signature, live and voided, oldest first."""
+    return Signature.objects.filter(request=request_obj).select_related("signer", "candidate")
+
+
+def request_comments(request_obj: OptimizationRequest) -> QuerySet[Comment]:
+    return Comment.objects.filter(request=request_obj).select_related("author")
+
+
+def ranked_candidates(request_obj: OptimizationRequest) -> list[Candidate]:
+    return list(
+        Candidate.objects.filter(request=request_obj, rank__isnull=False)
+        .select_related("run")
+        .order_by("rank", "id")
+    )
+
+
+# The review queue ---------------------------------------------------------
+
+QUEUE_SORTS: dict[str, tuple[Any, ...]] = {
+    "age": ("ready_at", "id"),  # oldest waiting first
+    "-age": ("-ready_at", "-id"),
+    "deadline": ("deadline", "id"),
+    "-deadline": ("-deadline", "-id"),
+    "gap": (F("gap_relative").desc(nulls_last=True), "id"),  # quantum furthest behind first
+    "-gap": (F("gap_relative").asc(nulls_last=True), "id"),
+    "status": ("status", "ready_at", "id"),
+    "-status": ("-status", "ready_at", "id"),
+}
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    statuses: tuple[str, ...] = AWAITING_REVIEW
+    team: str = ""
+    fallback: bool | None = None
+    older_than_hours: float | None = None
+    deadline_before: datetime | None = None
+    min_gap_percent: float | None = None
+    sort: str = "age"
+
+
+def review_queue_for_user(user: Reader, filters: QueueFilters | None = None) -> QuerySet[Any]:
+    """Requests awaiting review in the user's teams, with the quantum-classical gap.
+
+    ``gap`` is how far the best feasible quantum candidate is behind the best
+    feasible classical one, in objective units (negative: quantum is ahead);
+    ``gap_relative`` divides it by the classical objective's magnitude.
+    Null when the request has no feasible candidate of one kind.
+    """
+    f = filters or QueueFilters()
+    qs = requests_for_user(user, "view").filter(status__in=f.statuses)
+    if f.team:
+        qs = qs.filter(team__slug=f.team)
+    if f.fallback is not None:
+        qs = qs.filter(fallback=f.fallback)
+    if f.older_than_hours is not None:
+        qs = qs.filter(ready_at__lte=timezone.now() - timedelta(hours=f.older_than_hours))
+    if f.deadline_before is not None:
+        qs = qs.filter(deadline__lt=f.deadline_before)
+    qs = with_gap(qs)
+    if f.min_gap_percent is not None:  # an annotation, which the type plugin cannot see
+        qs = qs.filter(gap_relative__gte=f.min_gap_percent / 100.0)  # type: ignore[misc]
+    order = QUEUE_SORTS.get(f.sort, QUEUE_SORTS["age"])
+    return (
+        qs.select_related("team", "requester")
+        .annotate(candidate_count=Count("candidates", filter=Q(candidates__rank__isnull=False)))
+        .order_by(*order)
+    )
+
+
+def _best_of(kind: str, aggregate: type[Max] | type[Min]) -> Subquery:
+    best = (
+        Candidate.objects.filter(
+            request=OuterRef("pk"), run__kind=kind, feasible=True, rank__isnull=False
+        )
+        .values("request")
+        .annotate(v=aggregate("objective"))
+        .values("v")
+    )
+    return Subquery(best, output_field=FloatField())
+
+
+def _best(kind: str) -> Case:
+    return Case(
+        When(sense="maximize", then=_best_of(kind, Max)),
+        default=_best_of(kind, Min),
+        output_field=FloatField(),
+    )
+
+
+def with_gap(qs: QuerySet[OptimizationRequest]) -> QuerySet[Any]:
+    qs = qs.annotate(quantum_best=_best(QUANTUM), classical_best=_best(CLASSICAL))
+    gap = Case(
+        When(sense="maximize", then=F("classical_best") - F("quantum_best")),
+        default=F("quantum_best") - F("classical_best"),
+        output_field=FloatField(),
+    )
+    relative = ExpressionWrapper(
+        F("gap") / NullIf(Abs(F("classical_best")), Value(0.0)), output_field=FloatField()
+    )
+    return qs.annotate(gap=gap).annotate(gap_relative=relative)
+
+
+# Decisions ----------------------------------------------------------------
+
+
+def user_may_read_decisions(user: Reader) -> bool:
+    """Consumers and auditors (the decision permission) and the team's reviewers."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.has_perm(DECISION_PERMISSION) or user_may(user, "view"))
+    )
+
+
+def decisions_for_user(
+    user: Reader, *, team: str = "", since: datetime | None = None
+) -> QuerySet[Decision]:
+    """Decisions of the user's teams, newest first; PermissionDenied for other roles."""
+    if not user_may_read_decisions(user):
+        raise PermissionDenied("Your role does not read decisions.")
+    qs = Decision.objects.filter(team__memberships__user=cast(User, user))
+    if team:
+        qs = qs.filter(team__slug=team)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    return qs.select_related("team", "request").order_by("-created_at", "-id")
+
+
+def decision_get_for_user(user: Reader, decision_id: int) -> Decision:
+    """One decision of the user's teams, or Http404 (missing and not yours alike)."""
+    found = decisions_for_user(user).filter(pk=decision_id).first()
+    if found is None:
+        raise Http404("No such decision.")
+    return found
+
+
+def decision_approvals(decision: Decision) -> list[Signature]:
+    """The live approvals that made the decision, in signing order."""
+    return list(live_approvals(decision.request).select_related("signer").order_by("signed_at"))

@@ -1,0 +1,374 @@
+"""Review pages: the queue, the review panels of a request, sign, compare, decisions, policies.
+
+Thin: each view checks access through approvals.permissions or the selectors,
+calls one service, and answers with the page or a redirect. A role that may
+not use a page gets 403; an object outside the user's teams, 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from approvals import services
+from approvals.digest import signing_digest
+from approvals.figures import compare_candidates_figures, compare_runs_figures
+from approvals.models import SignatureKind
+from approvals.review_forms import (
+    ApproveForm,
+    CommentForm,
+    PolicyForm,
+    QueueFilterForm,
+    RecommendForm,
+    RejectForm,
+    RerunForm,
+)
+from approvals.review_selectors import (
+    approvals_required,
+    decision_approvals,
+    decision_get_for_user,
+    decisions_for_user,
+    live_approvals,
+    policy_for_team,
+    ranked_candidates,
+    request_cost_credits,
+    request_recommendation,
+    request_signatures,
+    review_queue_for_user,
+)
+from approvals.services.policy import may_change_policy, team_approver_count
+from hybridreview.accounts.models import Team
+from jobs import selectors
+from jobs.errors import Conflict, InvalidInput
+from jobs.models import Candidate, Run
+
+QUEUE_PAGE = 50
+FORM_CANDIDATES = 50  # the request page lists the top 50 too
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)  # login_required let only users through
+
+
+def _teams(request: HttpRequest) -> list[tuple[str, str]]:
+    return [(t.slug, t.name) for t in selectors.user_teams(request.user).order_by("slug")]
+
+
+def _back(request_id: int) -> HttpResponse:
+    return redirect("request-detail", request_id=request_id)
+
+
+def _service_error(request: HttpRequest, exc: Exception) -> None:
+    if isinstance(exc, InvalidInput):
+        for problem in exc.errors:
+            messages.error(request, f"{problem.field}: {problem.message}")
+    else:
+        messages.error(request, str(exc))
+
+
+# The queue --------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    selectors.request_access_check(request.user, "view")
+    form = QueueFilterForm(request.GET, teams=_teams(request))
+    form.is_valid()  # errors are shown; the valid filters still apply
+    filters = form.filters()
+    page = Paginator(review_queue_for_user(request.user, filters), QUEUE_PAGE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    for key in ("page", "sort"):
+        query.pop(key, None)
+    context = {"form": form, "page": page, "sort": filters.sort, "query": query.urlencode()}
+    return render(request, "approvals/review_queue.html", context)
+
+
+# Actions on a request (forms on the request page) ------------------------------
+
+
+@login_required
+@require_POST
+def request_recommend(request: HttpRequest, request_id: int) -> HttpResponse:
+    req = selectors.request_get_for_user(request.user, request_id, action="review")
+    form = RecommendForm(request.POST, candidates=ranked_candidates(req)[:FORM_CANDIDATES])
+    if not form.is_valid():
+        messages.error(request, "Choose a candidate and say why you recommend it.")
+        return _back(req.pk)
+    try:
+        services.request_recommend(
+            request=req,
+            actor=_user(request),
+            candidate_id=form.cleaned_data["candidate"],
+            comment=form.cleaned_data["comment"],
+            http_request=request,
+        )
+        messages.success(request, "Recommendation recorded; the approvers can sign it now.")
+    except (Conflict, InvalidInput) as exc:
+        _service_error(request, exc)
+    return _back(req.pk)
+
+
+@login_required
+@require_POST
+def request_comment(request: HttpRequest, request_id: int) -> HttpResponse:
+    req = selectors.request_get_for_user(request.user, request_id)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.request_comment(
+                request=req,
+                actor=_user(request),
+                body=form.cleaned_data["body"],
+                http_request=request,
+            )
+            messages.success(request, "Comment added.")
+        except InvalidInput as exc:
+            _service_error(request, exc)
+    else:
+        messages.error(request, "Write a comment first.")
+    return redirect(f"/requests/{req.pk}/#comments-heading")
+
+
+@login_required
+@require_POST
+def request_rerun_ask(request: HttpRequest, request_id: int) -> HttpResponse:
+    req = selectors.request_get_for_user(request.user, request_id, action="rerun")
+    form = RerunForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
+        return _back(req.pk)
+    data = form.cleaned_data
+    try:
+        rerun = services.request_rerun_ask(
+            request=req,
+            actor=_user(request),
+            comment=data["comment"] or "",
+            solvers=data["solvers"],
+            shots=data["shots"],
+            seed=data["seed"],
+            deadline_seconds=data["deadline_seconds"],
+            http_request=request,
+        )
+    except (Conflict, InvalidInput) as exc:
+        _service_error(request, exc)
+        return _back(req.pk)
+    messages.success(request, f"Request #{rerun.pk} submitted as a re-run of #{req.pk}.")
+    return _back(rerun.pk)
+
+
+# Signing ---------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_sign(request: HttpRequest, request_id: int) -> HttpResponse:
+    selectors.request_access_check(request.user, "approve")
+    req = selectors.request_get_for_user(request.user, request_id, action="approve")
+    candidates = ranked_candidates(req)[:FORM_CANDIDATES]
+    digest = signing_digest(req)
+    initial = {"digest": digest, "candidate": _preselected(req, candidates)}
+    approve_form = ApproveForm(initial=initial, candidates=candidates)
+    reject_form = RejectForm(initial={"digest": digest})
+    status, error = 200, ""
+    if request.method == "POST":
+        is_reject = request.POST.get("action") == "reject"
+        if is_reject:
+            reject_form = RejectForm(request.POST)
+        else:
+            approve_form = ApproveForm(request.POST, candidates=candidates)
+        form = reject_form if is_reject else approve_form
+        if form.is_valid():
+            try:
+                signed = _sign(request, req, form.cleaned_data, is_reject)
+            except PermissionDenied as exc:
+                status, error = 403, str(exc)
+            except Conflict as exc:
+                status, error = 409, str(exc)
+            except InvalidInput as exc:
+                status, error = 400, "; ".join(f"{p.field}: {p.message}" for p in exc.errors)
+            else:
+                messages.success(request, _signed_message(signed))
+                return _back(req.pk)
+        else:
+            status = 400
+    context = {
+        "req": req,
+        "digest": digest,
+        "approve_form": approve_form,
+        "reject_form": reject_form,
+        "error": error,
+        "is_requester": req.requester_id == request.user.pk,
+        "recommendation": request_recommendation(req),
+        "signatures": request_signatures(req),
+        "live": live_approvals(req).count(),
+        "required": approvals_required(policy_for_team(req.team), request_cost_credits(req)),
+        "approvers": team_approver_count(req.team),
+    }
+    return render(request, "approvals/sign.html", context, status=status)
+
+
+def _preselected(req: Any, candidates: list[Candidate]) -> int | None:
+    """What the approver most likely signs: what others approved, else the recommendation."""
+    live = live_approvals(req).first()
+    if live is not None:
+        return live.candidate_id
+    recommendation = request_recommendation(req)
+    if recommendation is not None:
+        return recommendation.candidate_id
+    return candidates[0].pk if candidates else None
+
+
+def _sign(request: HttpRequest, req: Any, data: dict[str, Any], is_reject: bool) -> Any:
+    if is_reject:
+        return services.request_reject(
+            request=req,
+            actor=_user(request),
+            reason=data["reason"],
+            password=data["password"],
+            expected_digest=data["digest"],
+            http_request=request,
+        )
+    return services.request_approve(
+        request=req,
+        actor=_user(request),
+        candidate_id=data["candidate"],
+        meaning=data["meaning"],
+        comment=data["comment"],
+        password=data["password"],
+        expected_digest=data["digest"],
+        http_request=request,
+    )
+
+
+def _signed_message(signed: services.Signed) -> str:
+    if signed.signature.kind == SignatureKind.REJECT:
+        return "You rejected the request; the rejection is signed."
+    if signed.decision is not None:
+        return f"Approved: decision #{signed.decision.pk} is made."
+    return f"Your approval is signed ({signed.approvals} of {signed.required} needed)."
+
+
+# Compare ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def request_compare(request: HttpRequest, request_id: int) -> HttpResponse:
+    req = selectors.request_get_for_user(request.user, request_id)
+    candidates = ranked_candidates(req)
+    runs = list(Run.objects.filter(request=req).select_related("distribution").order_by("id"))
+    context: dict[str, Any] = {"req": req, "candidates": candidates[:FORM_CANDIDATES], "runs": runs}
+    if "run_a" in request.GET or "run_b" in request.GET:
+        a, b = _pick(runs, request.GET.get("run_a")), _pick(runs, request.GET.get("run_b"))
+        context.update(mode="runs", a=a, b=b)
+        if a is not None and b is not None:
+            context["payload"] = compare_runs_figures(req, a, b)
+    else:
+        by_id = {c.pk: c for c in candidates}
+        a = _pick(candidates, request.GET.get("a")) or (candidates[0] if candidates else None)
+        b = _pick(candidates, request.GET.get("b")) or (
+            candidates[1] if len(candidates) > 1 else None
+        )
+        context.update(mode="candidates", a=a, b=b, by_id=by_id)
+        if a is not None and b is not None:
+            context["payload"] = compare_candidates_figures(req, a, b)
+            context["differ"] = [
+                (i, x, y)
+                for i, (x, y) in enumerate(zip(a.assignment, b.assignment, strict=True))
+                if x != y
+            ]
+            context["same"] = len(a.assignment) - len(context["differ"])
+    return render(request, "approvals/compare.html", context)
+
+
+def _pick(rows: list[Any], raw: str | None) -> Any:
+    try:
+        wanted = int(raw or "")
+    except ValueError:
+        return None
+    return next((r for r in rows if r.pk == wanted), None)
+
+
+# Decisions ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def decision_list(request: HttpRequest) -> HttpResponse:
+    team = request.GET.get("team") or ""
+    decisions = decisions_for_user(request.user, team=team)
+    page = Paginator(decisions, QUEUE_PAGE).get_page(request.GET.get("page"))
+    context = {"page": page, "teams": _teams(request), "team": team}
+    return render(request, "approvals/decision_list.html", context)
+
+
+@login_required
+@require_GET
+def decision_detail(request: HttpRequest, decision_id: int) -> HttpResponse:
+    decision = decision_get_for_user(request.user, decision_id)
+    context = {"decision": decision, "approvals": decision_approvals(decision)}
+    return render(request, "approvals/decision_detail.html", context)
+
+
+# Policies ---------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def policy_list(request: HttpRequest) -> HttpResponse:
+    teams = selectors.user_teams(request.user).order_by("slug")
+    rows = [(team, policy_for_team(team), may_change_policy(request.user, team)) for team in teams]
+    return render(request, "approvals/policy_list.html", {"rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_policy(request: HttpRequest, slug: str) -> HttpResponse:
+    team = get_object_or_404(Team, slug=slug, memberships__user=request.user)
+    may_change = may_change_policy(request.user, team)
+    policy = policy_for_team(team)
+    form = PolicyForm(
+        initial={
+            "approvals_required": policy.approvals_required,
+            "approvals_required_above_cost": policy.approvals_required_above_cost,
+            "cost_threshold_credits": policy.cost_threshold_credits,
+            "recommender_may_not_approve": policy.recommender_may_not_approve,
+        }
+    )
+    status = 200
+    if request.method == "POST":
+        if not may_change:
+            raise PermissionDenied("Only an admin of the team changes its approval policy.")
+        form = PolicyForm(request.POST)
+        if form.is_valid():
+            try:
+                services.policy_update(
+                    team=team, actor=_user(request), http_request=request, **form.cleaned_data
+                )
+            except InvalidInput as exc:
+                for problem in exc.errors:
+                    form.add_error(problem.field, problem.message)
+            else:
+                messages.success(request, f"Approval policy of {team.slug} saved.")
+                return redirect("team-policy", slug=team.slug)
+        status = 400
+    context = {
+        "team": team,
+        "policy": policy,
+        "form": form,
+        "may_change": may_change,
+        "approvers": team_approver_count(team),
+    }
+    return render(request, "approvals/policy.html", context, status=status)

@@ -1,0 +1,116 @@
+"""Review panels for the request page, and small cells for its tables.
+
+The request page belongs to jobs (templates/jobs/request_detail.html); it
+shows review, sign-off, figures, comments and the audit timeline by calling
+``{% review_panels req %}``, so the jobs view needs to know nothing of them.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from django import template
+
+from approvals.audit import format_time
+from approvals.figures import request_figures
+from approvals.models import Decision
+from approvals.permissions import user_may
+from approvals.review_forms import CommentForm, RecommendForm, RerunForm
+from approvals.review_selectors import (
+    approvals_required,
+    live_approvals,
+    policy_for_team,
+    ranked_candidates,
+    request_comments,
+    request_cost_credits,
+    request_recommendation,
+    request_signatures,
+    run_cost_credits,
+)
+from approvals.selectors import request_timeline
+from jobs.models import Candidate, OptimizationRequest, RequestStatus, Run
+
+register = template.Library()
+
+REVIEWED = (
+    RequestStatus.READY_FOR_REVIEW,
+    RequestStatus.RECOMMENDED,
+    RequestStatus.APPROVED,
+    RequestStatus.REJECTED,
+)
+TIMELINE_MAX = 200
+FORM_CANDIDATES = 50
+
+
+@register.inclusion_tag("approvals/_review_panels.html", takes_context=True)
+def review_panels(context: template.Context, req: OptimizationRequest) -> dict[str, Any]:
+    request = context["request"]
+    user = request.user
+    reviewed = req.status in REVIEWED
+    candidates = ranked_candidates(req)[:FORM_CANDIDATES] if reviewed else []
+    recommendation = request_recommendation(req)
+    top = candidates[0].pk if candidates else None
+    cost = request_cost_credits(req)
+    return {
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        "req": req,
+        "reviewed": reviewed,
+        "payload": request_figures(req) if reviewed else None,
+        "candidates": candidates,
+        "runs": list(Run.objects.filter(request=req).order_by("id")),
+        "recommendation": recommendation,
+        "signatures": request_signatures(req),
+        "live": live_approvals(req).count(),
+        "required": approvals_required(policy_for_team(req.team), cost),
+        "cost": cost,
+        "decision": Decision.objects.filter(request=req).first(),
+        "comments": request_comments(req),
+        "timeline": _timeline(req),
+        "may_recommend": req.status == RequestStatus.READY_FOR_REVIEW and user_may(user, "review"),
+        "may_sign": req.status == RequestStatus.RECOMMENDED and user_may(user, "approve"),
+        "may_comment": user_may(user, "review") or user_may(user, "approve"),
+        "may_rerun": reviewed and user_may(user, "rerun"),
+        "recommend_form": RecommendForm(initial={"candidate": top}, candidates=candidates),
+        "comment_form": CommentForm(),
+        "rerun_form": RerunForm(
+            initial={"solvers": json.dumps(req.settings.get("solvers", []), indent=1)}
+        ),
+    }
+
+
+def _timeline(req: OptimizationRequest) -> list[Any]:
+    """The newest events, oldest first. The page already checked the user may view the
+    request, which is enough to read its timeline (approvals.permissions)."""
+    return list(reversed(request_timeline(req).order_by("-seq")[:TIMELINE_MAX]))
+
+
+@register.simple_tag
+def candidate_gap(candidate: Candidate, best: Candidate | None, sense: str) -> str:
+    """How far ``candidate`` is behind the best, in objective units ("0" for the best)."""
+    if best is None:
+        return "—"
+    gap = (
+        best.objective - candidate.objective
+        if sense == "maximize"
+        else (candidate.objective - best.objective)
+    )
+    return f"{gap:.6g}" if gap else "0"
+
+
+@register.simple_tag
+def run_cost(run: Run) -> str:
+    cost = run_cost_credits(run)
+    return "—" if cost is None else f"{cost.normalize():f}"
+
+
+@register.filter
+def credits(value: Decimal | None) -> str:
+    return "0" if not value else f"{value.normalize():f}"
+
+
+@register.filter
+def utc(value: Any) -> str:
+    return format_time(value)[:19].replace("T", " ") + " UTC" if value else ""
