@@ -31,6 +31,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy quantum hybridreview jobs approvals
 	DJANGO_SETTINGS_MODULE=hybridreview.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=hybridreview.settings.test $(BIN)/python manage.py spectacular --fail-on-warn --file var/openapi.yaml
 	DJANGO_SETTINGS_MODULE=hybridreview.settings.production \
 	  SECRET_KEY=ci-$$(date +%s)-a-long-random-looking-production-secret-key-value \
 	  ALLOWED_HOSTS=hybridreview.example.org DATABASE_URL=$${DATABASE_URL:-sqlite:///var/check.sqlite3} \

@@ -8,10 +8,11 @@ where ``field`` is a dotted path into the request body such as
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from drf_spectacular.openapi import AutoSchema as _SpectacularAutoSchema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -23,6 +24,9 @@ def flatten_errors(detail: Any, prefix: str = "") -> Iterator[tuple[str | None, 
         for key, value in detail.items():
             if key in ("non_field_errors", "detail"):
                 yield from flatten_errors(value, prefix)
+                continue
+            if isinstance(key, int):  # DRF >= 3.15 keys list-item errors by index
+                yield from flatten_errors(value, f"{prefix}[{key}]")
                 continue
             key = str(key)
             # Keys that already are paths (from quantum's FieldError) stay whole.
@@ -84,3 +88,24 @@ class BodySizeLimitMiddleware:
             return JsonResponse(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         response: HttpResponse = self.get_response(request)
         return response
+
+
+class AutoSchema(_SpectacularAutoSchema):
+    """Names nested serializers after the API class that holds them.
+
+    Every API class here nests its own ``InputSerializer``/``OutputSerializer``
+    (one class per operation); drf-spectacular would name them all
+    ``Input``/``Output`` and merge unrelated shapes into one component.
+    ``ApproveApi.InputSerializer`` becomes ``ApproveInput``.
+    """
+
+    def get_serializer_name(
+        self, serializer: Any, direction: Literal["request", "response"]
+    ) -> str:
+        cls = serializer.__class__
+        outer, _, inner = cls.__qualname__.rpartition(".")
+        if not outer:
+            name: str = super().get_serializer_name(serializer, direction)
+            return name
+        outer = outer.removesuffix("Api").removesuffix("View")
+        return f"{outer}{inner.removesuffix('Serializer')}"

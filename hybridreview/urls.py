@@ -3,12 +3,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from approvals import urls as approvals_urls
 from hybridreview import health, pages
 from hybridreview.accounts.views import TokenCreateApi, TokenRevokeApi
+from jobs import urls as jobs_urls
 
 api_v1 = [
     path("auth/token/", TokenCreateApi.as_view(), name="api-token-create"),
     path("auth/token/revoke/", TokenRevokeApi.as_view(), name="api-token-revoke"),
+    *approvals_urls.api_urlpatterns,
+    *jobs_urls.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -22,6 +26,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("", include(approvals_urls)),
+    path("", include(jobs_urls)),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -12,6 +12,7 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 import plotly
+from celery.schedules import crontab
 
 # Lets admin/DRF generics be subscripted at run time, as django-stubs types them.
 django_stubs_ext.monkeypatch()
@@ -145,7 +146,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "hybridreview.api.AutoSchema",
     "EXCEPTION_HANDLER": "hybridreview.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "login": env.str("LOGIN_THROTTLE_RATE", default="10/min"),
@@ -167,6 +168,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStatusEnum": "jobs.models.request.RequestStatus",
+        "RunStatusEnum": "jobs.models.run.RunStatus",
+        "CampaignStatusEnum": "jobs.models.campaign.CampaignStatus",
+    },
 }
 
 # Celery. The database row is the truth; a broker message is only a nudge.
@@ -212,6 +221,17 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Secrets for backend credentials (issue: backends and budgets). Comma-separated
 # Fernet keys, newest first; MultiFernet decrypts with any and encrypts with the first.
 CREDENTIALS_KEYS = env.list("CREDENTIALS_KEYS", default=[])
+# Budgets (jobs.services.budget). A team's first month starts from these; later
+# months copy the team's previous budget. Credits are decimals, 1 credit = 1 USD.
+BUDGET_DEFAULT_LIMIT_CREDITS = __import__("decimal").Decimal(
+    env.str("BUDGET_DEFAULT_LIMIT_CREDITS", default="100")
+)
+BUDGET_DEFAULT_HARD = env.bool("BUDGET_DEFAULT_HARD", default=True)
+# Where "on_budget_exceeded": "simulate" sends paid quantum runs: the first of
+# these that is enabled, free and wide enough.
+BUDGET_SIMULATOR_BACKENDS = env.list(
+    "BUDGET_SIMULATOR_BACKENDS", default=["aer_statevector", "aer_mps"]
+)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
@@ -266,9 +286,50 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the small fetch() helpers read it to send X-CSRFToken
 
+# The optimisation pipeline (jobs app).
+JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=3)
+# Transient backend errors: wait base * 2^(attempt - 1) seconds, at most max.
+JOBS_RETRY_BACKOFF_SECONDS = env.float("JOBS_RETRY_BACKOFF_SECONDS", default=2.0)
+JOBS_RETRY_BACKOFF_MAX_SECONDS = env.float("JOBS_RETRY_BACKOFF_MAX_SECONDS", default=300.0)
+# A claim's lease outlives the hard time limit: before it expires the worker
+# may still legitimately be solving; after it, the worker is gone.
+JOBS_LEASE_SECONDS = env.int("JOBS_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
+# A queued run nobody claimed for this long lost its broker message; re-send it.
+JOBS_RENUDGE_AFTER_SECONDS = env.int("JOBS_RENUDGE_AFTER_SECONDS", default=120)
+JOBS_DEFAULT_SHOTS = env.int("JOBS_DEFAULT_SHOTS", default=4096)
+# A fixed default seed: results are reproducible, and cache "prefer" can match.
+JOBS_DEFAULT_SEED = env.int("JOBS_DEFAULT_SEED", default=7)
+JOBS_DEFAULT_DEADLINE_SECONDS = env.int("JOBS_DEFAULT_DEADLINE_SECONDS", default=300)
+JOBS_MAX_DEADLINE_SECONDS = env.int("JOBS_MAX_DEADLINE_SECONDS", default=7 * 24 * 3600)
+# Candidate rows kept per run; the whole distribution is kept in Distribution.
+JOBS_CANDIDATES_PER_RUN = env.int("JOBS_CANDIDATES_PER_RUN", default=100)
+JOBS_DISTRIBUTION_COMPRESS_ABOVE = env.int("JOBS_DISTRIBUTION_COMPRESS_ABOVE", default=16_384)
+JOBS_SOLVE_WAIT_MAX_SECONDS = 30  # POST /api/v1/solve/ never holds a web worker longer
+# Test-only hook (set in settings/test.py): a module a worker imports at start
+# to register fake backends. Never set outside the test settings.
+JOBS_TEST_BACKENDS_MODULE = ""
+CELERY_TASK_ROUTES = {
+    "jobs.execute_quantum_run": {"queue": "quantum"},
+    "jobs.execute_classical_run": {"queue": "classical"},
+    "jobs.execute_campaign_batch": {"queue": "quantum"},
+}
+
 # Demo data (seed_demo).
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "jobs.heartbeat", "schedule": 30.0},
+    # The pipeline's safety nets (jobs app): lost workers, deadlines, campaign bursts.
+    "jobs-reap-runs": {"task": "jobs.reap_runs", "schedule": 15.0},
+    "jobs-sweep-deadlines": {"task": "jobs.sweep_deadlines", "schedule": 5.0},
+    "jobs-dispatch-campaigns": {"task": "jobs.dispatch_campaigns", "schedule": 10.0},
+    # Walk the audit hash chain; a break is logged at error level and shown by /readyz.
+    "audit-verify": {"task": "approvals.verify_audit_chain", "schedule": 3600.0},
+    # Write the chain head out of the database once a day, to be kept elsewhere.
+    "audit-anchor": {
+        "task": "approvals.anchor_audit_head",
+        "schedule": crontab(hour=0, minute=5),
+    },
 }
+# Where the daily chain head is written (one JSON line per anchor, a file per day).
+AUDIT_ANCHOR_DIR = Path(env.str("AUDIT_ANCHOR_DIR", default=str(VAR_DIR / "audit-anchors")))

@@ -25,3 +25,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login": "1000/min"}
 CREDENTIALS_KEYS = env.list(
     "CREDENTIALS_KEYS", default=["8Lh3pQZ0xN1m3qPp5X6sCw6xv7r0bqv8bq3c7pN5Gk8="]
 )
+# The test suite flushes the database after every transactional test; the
+# audit table's triggers are lifted for that flush only (approvals flush command).
+AUDIT_ALLOW_FLUSH = True
+# Test-only backends (tests/support/backends.py) a real worker process
+# registers at start, e.g. a deliberately slow simulator for the SIGKILL test.
+JOBS_TEST_BACKENDS_MODULE = env.str("HR_TEST_BACKENDS_MODULE", default="")

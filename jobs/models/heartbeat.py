@@ -1,3 +1,5 @@
+"""Worker liveness, reported by /readyz."""
+
 from __future__ import annotations
 
 from django.db import models

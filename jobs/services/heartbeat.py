@@ -1,4 +1,4 @@
-"""Writes for requests, runs and candidates."""
+"""Worker heartbeats: the periodic proof that a worker is alive."""
 
 from __future__ import annotations
 

@@ -1,0 +1,345 @@
+"""Pipeline benchmarks: what the orchestration costs on top of the solve itself.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hr_bench \\
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/13 python -m bench.pipeline
+
+Needs PostgreSQL and Redis (the deployment shape); it migrates the database
+it is given (created if missing) and purges the broker's queues, so point it
+at ones of its own. Starts real `celery worker` processes.
+
+A. Latency. One QAOA n=12 request (reps 2, COBYLA up to 100 evaluations,
+   4096 shots, aer_statevector): wall time from just before
+   POST /api/v1/requests/ to the moment the request is seen in
+   ready_for_review (worker -c 1), against calling quantum.solve with the
+   same arguments in this process. Both warm (one solve each first), the two
+   alternating; median of 5. Target: ratio <= 1.10.
+B. Throughput. 200 requests (random MaxCut n=8, solvers exact and
+   local_search: 400 runs) posted back to back; wall time from the first
+   POST until all 200 are ready_for_review, worker -c <cores>; against the
+   same 400 solves (parse + solve) in a multiprocessing pool of <cores>
+   processes. Target: throughput ratio >= 0.9.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import multiprocessing
+import os
+import platform
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+START, END = "<!-- pipeline:start -->", "<!-- pipeline:end -->"
+QAOA_OPTIONS = {"reps": 2}
+SHOTS, SEED = 4096, 7
+
+
+def maxcut(n: int, seed: int) -> dict[str, Any]:
+    rnd = random.Random(seed)
+    edges = [
+        [i, j, round(rnd.uniform(0.5, 2.0), 3)]
+        for i in range(n)
+        for j in range(i + 1, n)
+        if rnd.random() < 0.5
+    ]
+    return {"type": "maxcut", "graph": {"nodes": n, "edges": edges}}
+
+
+def _environment() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hybridreview.settings.local")
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hr_bench")
+    os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
+    os.environ["DEBUG"] = "False"  # DEBUG keeps every query in memory
+    if not os.environ["DATABASE_URL"].startswith("postgres"):
+        sys.exit("bench.pipeline measures the deployment shape: set DATABASE_URL=postgres://...")
+    _create_database(os.environ["DATABASE_URL"])
+
+
+def _create_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not found:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _setup() -> Any:
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from hybridreview.accounts.roles import ANALYST
+    from hybridreview.accounts.services import membership_add, team_create
+    from hybridreview.celery import app
+
+    call_command("migrate", verbosity=0)
+    team = team_create(slug="bench", name="Benchmarks")
+    user, _ = get_user_model().objects.get_or_create(username="bench-analyst")
+    membership_add(team=team, user=user, roles=(ANALYST,))
+    app.control.purge()
+    return user
+
+
+class Worker:
+    def __init__(self, concurrency: int, pool: str = "prefork") -> None:
+        self.log = Path(tempfile.mkdtemp(prefix="hr-bench-")) / "worker.log"
+        cmd = [sys.executable, "-m", "celery", "-A", "hybridreview", "worker"]
+        cmd += ["-Q", "quantum,classical,celery", "-c", str(concurrency), "--pool", pool]
+        cmd += ["--without-gossip", "--without-mingle", "-l", "INFO"]
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + 120
+        while " ready." not in self.log.read_text(errors="replace"):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.stop()  # never leave a half-started worker behind
+                raise RuntimeError(self.log.read_text(errors="replace"))
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        # The worker has its own process group: stop its pool children with it.
+        if self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(30)
+
+
+def _client(user: Any) -> Any:
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def _post(client: Any, body: dict[str, Any]) -> int:
+    response = client.post("/api/v1/requests/", body, format="json")
+    if response.status_code != 201:
+        raise RuntimeError(response.content)
+    return int(response.json()["id"])
+
+
+def _wait_ready(ids: list[int], timeout: float = 900) -> float:
+    from jobs.models import OptimizationRequest
+
+    pending = set(ids)
+    deadline = time.monotonic() + timeout
+    while pending:
+        done = OptimizationRequest.objects.filter(id__in=pending).exclude(
+            status__in=["submitted", "running"]
+        )
+        for rid, status in done.values_list("id", "status"):
+            if status != "ready_for_review":
+                raise RuntimeError(f"request {rid} ended {status}")
+            pending.discard(rid)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(pending)} requests still pending")
+        if pending:
+            time.sleep(0.01)
+    return time.perf_counter()
+
+
+def bench_latency(user: Any, repeats: int) -> dict[str, Any]:
+    """Direct and pipeline runs alternate, so drift in the machine's load hits both alike."""
+    import quantum
+    from quantum import parse_problem
+
+    payload = maxcut(12, seed=12)
+    problem = parse_problem(payload)
+    solver = {"name": "qaoa", "backend": "aer_statevector", "options": QAOA_OPTIONS}
+    body = {"problem": payload, "solvers": [solver], "shots": SHOTS, "seed": SEED}
+
+    def direct_once() -> float:
+        started = time.perf_counter()
+        quantum.solve(
+            problem,
+            solver="qaoa",
+            options=QAOA_OPTIONS,
+            seed=SEED,
+            shots=SHOTS,
+            backend="aer_statevector",
+        )
+        return time.perf_counter() - started
+
+    worker = Worker(concurrency=1)
+    client = _client(user)
+    direct, pipeline = [], []
+    try:
+        direct_once()  # warm-up: imports and the first transpile in this process
+        _wait_ready([_post(client, body)])  # and in the worker's
+        ids = []
+        for _ in range(repeats):
+            direct.append(direct_once())
+            started = time.perf_counter()
+            ids.append(_post(client, body))
+            pipeline.append(_wait_ready(ids[-1:]) - started)
+    finally:
+        worker.stop()
+    d, p = statistics.median(direct), statistics.median(pipeline)
+    return {
+        "direct": d,
+        "pipeline": p,
+        "ratio": p / d,
+        "all_direct": direct,
+        "all_pipeline": pipeline,
+        "overhead": overhead_from_rows(ids),
+    }
+
+
+def overhead_from_rows(request_ids: list[int]) -> dict[str, Any]:
+    """Median seconds spent outside the solve, read from the rows' own timestamps:
+    immune to how busy the machine was while the solve itself ran."""
+    from jobs.models import Run
+
+    parts: dict[str, list[float]] = {"enqueue": [], "queue": [], "claim": [], "finish": []}
+    solve, evaluations = [], []
+    for run in Run.objects.filter(request_id__in=request_ids).select_related("request"):
+        req = run.request
+        parts["enqueue"].append((run.enqueued_at - req.created_at).total_seconds())
+        parts["queue"].append(run.timings["queued"])
+        parts["claim"].append(run.timings["wall"] - run.timings["total"])
+        parts["finish"].append((req.ready_at - run.finished_at).total_seconds())
+        solve.append(run.timings["total"])
+        evaluations.append(run.metrics.get("evaluations"))
+    out: dict[str, Any] = {k: statistics.median(v) for k, v in parts.items()}
+    out["total"] = sum(out.values())
+    out["solve"] = statistics.median(solve)
+    out["evaluations"] = evaluations
+    return out
+
+
+def _solve_one(args: tuple[dict[str, Any], str]) -> None:
+    import quantum
+
+    payload, solver = args
+    quantum.solve(quantum.parse_problem(payload), solver=solver, seed=SEED)
+
+
+def bench_throughput(user: Any, count: int, workers: int) -> dict[str, Any]:
+    payloads = [maxcut(8, seed=1000 + i) for i in range(count)]
+    jobs = [(p, s) for p in payloads for s in ("exact", "local_search")]
+    # spawn, not fork: this process already ran Aer (benchmark A), and a child
+    # forked from it inherits Aer's job threads without the threads themselves.
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        pool.map(_solve_one, jobs[: workers * 2])  # warm-up: imports in every process
+        started = time.perf_counter()
+        pool.map(_solve_one, jobs, chunksize=1)
+        direct = time.perf_counter() - started
+    worker = Worker(concurrency=workers)
+    client = _client(user)
+    try:
+        solvers = [{"name": "exact"}, {"name": "local_search"}]
+        _wait_ready([_post(client, {"problem": payloads[0], "solvers": solvers})])  # warm-up
+        started = time.perf_counter()
+        ids = [_post(client, {"problem": p, "solvers": solvers, "seed": SEED}) for p in payloads]
+        posted = time.perf_counter() - started
+        pipeline = _wait_ready(ids) - started
+    finally:
+        worker.stop()
+    return {
+        "direct": direct,
+        "pipeline": pipeline,
+        "posting": posted,
+        "ratio": direct / pipeline,
+        "runs": len(jobs),
+    }
+
+
+def report(a: dict[str, Any], b: dict[str, Any], workers: int) -> str:
+    o = a["overhead"]
+    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    ok_a = "meets" if a["ratio"] <= 1.10 else "misses"
+    ok_b = "meets" if b["ratio"] >= 0.9 else "misses"
+    return "\n".join(
+        [
+            START,
+            "## pipeline",
+            "",
+            f"`python -m bench.pipeline`, {when}; {platform.processor() or platform.machine()}, "
+            f"{os.cpu_count()} cores, PostgreSQL and Redis on localhost, Python {platform.python_version()}.",
+            "",
+            "| benchmark | direct | pipeline | ratio | target |",
+            "| --- | --- | --- | --- | --- |",
+            f"| A. QAOA n=12 latency, POST to ready_for_review (median of {len(a['all_direct'])}) "
+            f"| {a['direct']:.2f} s | {a['pipeline']:.2f} s | {a['ratio']:.3f} | <= 1.10 ({ok_a}) |",
+            f"| B. 200 requests n=8 ({b['runs']} runs: exact, local_search), worker -c {workers} "
+            f"| {b['direct']:.2f} s | {b['pipeline']:.2f} s | {b['ratio']:.3f} | >= 0.9 ({ok_b}) |",
+            "",
+            f"A, every repeat: direct {', '.join(f'{x:.2f}' for x in a['all_direct'])} s; "
+            f"pipeline {', '.join(f'{x:.2f}' for x in a['all_pipeline'])} s.",
+            "",
+            "A, time outside the solve, from the rows' timestamps (median): "
+            f"submit to enqueued {o['enqueue']:.3f} s, broker to claim {o['queue']:.3f} s, "
+            f"claim and parse {o['claim']:.3f} s, result to ready_for_review {o['finish']:.3f} s; "
+            f"{o['total']:.3f} s in all against a {o['solve']:.2f} s solve in the worker: "
+            f"(solve + overhead) / solve = {(o['solve'] + o['total']) / o['solve']:.3f}. "
+            "Not counted: the POST's own parsing and response, and the bench's polling (10 ms). "
+            f"Optimiser evaluations per pipeline run: {o['evaluations']} (same input and seed).",
+            "",
+            f"B: posting the 200 requests took {b['posting']:.2f} s of the pipeline time "
+            "(same machine, in-process API client).",
+            f"Load average (1 min) at start and end: {LOAD[0]:.1f}, {os.getloadavg()[0]:.1f} "
+            f"on {os.cpu_count()} cores: other work on the machine shows up in both columns.",
+            END,
+        ]
+    )
+
+
+def write(section: str) -> None:
+    """Replace this benchmark's section of RESULTS.md, leaving every other section alone."""
+    text = RESULTS.read_text() if RESULTS.exists() else ""
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1]
+        text = before + section + after
+    else:
+        text = (text.rstrip() + "\n\n" if text.strip() else "") + section + "\n"
+    RESULTS.write_text(text)
+
+
+LOAD = os.getloadavg()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    _environment()
+    user = _setup()
+    a = bench_latency(user, args.repeats)
+    print(f"A: direct {a['direct']:.3f}s pipeline {a['pipeline']:.3f}s ratio {a['ratio']:.3f}")
+    b = bench_throughput(user, args.requests, args.workers)
+    print(f"B: direct {b['direct']:.3f}s pipeline {b['pipeline']:.3f}s ratio {b['ratio']:.3f}")
+    section = report(a, b, args.workers)
+    print(section)
+    if not args.no_write:
+        write(section)
+
+
+if __name__ == "__main__":
+    main()

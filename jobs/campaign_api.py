@@ -1,0 +1,137 @@
+"""REST API for campaigns: collect requests over a window, dispatch them in one burst,
+compare the variants they hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from jobs import selectors, services
+from jobs.api import JobsApi
+from jobs.errors import FieldProblem, InvalidInput
+from jobs.models import Campaign
+from jobs.serializers import StrictSerializer
+
+
+class CampaignSerializer(serializers.ModelSerializer[Campaign]):
+    team: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    requests = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "title",
+            "description",
+            "team",
+            "status",
+            "window_closes_at",
+            "dispatched_at",
+            "provider_batches",
+            "created_at",
+            "requests",
+        ]
+
+    def get_requests(self, campaign: Campaign) -> list[int]:
+        return list(campaign.requests.order_by("id").values_list("id", flat=True))
+
+
+class ComparisonRowSerializer(serializers.Serializer[Any]):
+    request = serializers.IntegerField()
+    title = serializers.CharField()
+    run = serializers.IntegerField()
+    solver = serializers.CharField()
+    backend = serializers.CharField(allow_null=True)
+    variant = serializers.CharField()
+    status = serializers.CharField()
+    tier = serializers.CharField()
+    best_objective = serializers.FloatField(allow_null=True)
+    ratio = serializers.FloatField(allow_null=True)
+    probability_of_best = serializers.FloatField(allow_null=True)
+    feasible_probability = serializers.FloatField(allow_null=True)
+    depth = serializers.IntegerField(allow_null=True)
+    two_qubit_gates = serializers.IntegerField(allow_null=True)
+    seconds = serializers.FloatField(allow_null=True)
+
+
+class CampaignsApi(JobsApi):
+    """List your teams' campaigns, or open one."""
+
+    class InputSerializer(StrictSerializer):
+        title = serializers.CharField(max_length=200)
+        description = serializers.CharField(required=False, allow_blank=True, default="")
+        window_seconds = serializers.IntegerField(default=300)
+        team = serializers.SlugField(required=False)
+
+    @extend_schema(responses={200: CampaignSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        campaigns = selectors.campaign_list_for_user(request.user)
+        return Response(CampaignSerializer(campaigns, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: CampaignSerializer})
+    def post(self, request: Request) -> Response:
+        selectors.request_access_check(request.user, "submit")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        campaign = services.campaign_create(
+            actor=selectors.signed_in(request.user),
+            team=_team(request, fields.pop("team", None)),
+            http_request=request._request,
+            **fields,
+        )
+        return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
+
+
+def _team(request: Request, slug: str | None) -> Any:
+    teams = list(selectors.user_teams(request.user).order_by("slug"))
+    if slug is not None:
+        teams = [t for t in teams if t.slug == slug]
+    if len(teams) != 1:
+        message = "name one of your teams" if slug is None else f"you are not in a team {slug!r}"
+        raise InvalidInput([FieldProblem("team", message)])
+    return teams[0]
+
+
+class CampaignDetailApi(JobsApi):
+    """One campaign and a comparison of every run it holds, one row per variant."""
+
+    class OutputSerializer(CampaignSerializer):
+        comparison = serializers.SerializerMethodField()
+
+        class Meta(CampaignSerializer.Meta):
+            fields = [*CampaignSerializer.Meta.fields, "comparison"]
+
+        @extend_schema_field(ComparisonRowSerializer(many=True))
+        def get_comparison(self, campaign: Campaign) -> list[dict[str, Any]]:
+            rows = selectors.campaign_comparison(campaign)
+            return list(ComparisonRowSerializer(rows, many=True).data)
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request: Request, campaign_id: int) -> Response:
+        campaign = selectors.campaign_get_for_user(request.user, campaign_id)
+        return Response(self.OutputSerializer(campaign).data)
+
+
+class CampaignDispatchApi(JobsApi):
+    """Send every held run now instead of at the window's close (409 if already sent)."""
+
+    @extend_schema(
+        request=None,
+        responses={200: CampaignSerializer, 409: OpenApiResponse(description="Already sent.")},
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        campaign = selectors.campaign_get_for_user(request.user, campaign_id, action="submit")
+        services.campaign_dispatch(
+            campaign=campaign,
+            actor=selectors.signed_in(request.user),
+            http_request=request._request,
+        )
+        campaign.refresh_from_db()
+        return Response(CampaignSerializer(campaign).data)

@@ -1,0 +1,186 @@
+"""The submit form: the browser's way into ``request_submit``.
+
+The form checks only what a browser adds (JSON text, an upload, checkboxes);
+every rule about the request itself is the service's, and the service's
+field paths are mapped back onto the form's fields so errors show inline.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from django import forms
+
+from jobs import solving
+from jobs.errors import FieldProblem
+from jobs.models import CachePolicy
+from quantum.problems import MAX_PAYLOAD_BYTES
+
+SUGGESTED_BACKENDS = ("aer_statevector", "aer_mps", "aer_noisy:fake_torino")
+
+
+class AccessibleForm(forms.Form):
+    """Ties each field's help and errors to its input with aria-describedby."""
+
+    def describe(self) -> None:
+        for name, field in self.fields.items():
+            bound = self[name]
+            ids = []
+            if field.help_text:
+                ids.append(f"{bound.auto_id}_helptext")
+            if name in self.errors:
+                ids.append(f"{bound.auto_id}_error")
+                field.widget.attrs["aria-invalid"] = "true"
+            if ids:
+                field.widget.attrs["aria-describedby"] = " ".join(ids)
+
+
+class RequestForm(AccessibleForm):
+    title = forms.CharField(required=False, max_length=200)
+    team = forms.ChoiceField(help_text="The team that owns the request.")
+    problem = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
+        help_text="Problem JSON (schema version 1): maxcut, qubo or portfolio.",
+    )
+    problem_file = forms.FileField(
+        required=False, label="…or upload a JSON file", help_text="Replaces the text above."
+    )
+    solvers = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None checked: QAOA on the default simulator plus a classical baseline.",
+    )
+    quantum_backend = forms.CharField(
+        required=False,
+        max_length=128,
+        initial=solving.DEFAULT_QUANTUM_BACKEND,
+        label="Quantum backend",
+        help_text="For quantum solvers, e.g. " + ", ".join(SUGGESTED_BACKENDS) + ".",
+        widget=forms.TextInput(attrs={"list": "backend-suggestions"}),
+    )
+    options = forms.CharField(
+        required=False,
+        label="Solver options (JSON)",
+        initial="{}",
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text='Per solver, e.g. {"qaoa": {"reps": 2}}.',
+    )
+    shots = forms.IntegerField(required=False, help_text="Default 4096.")
+    seed = forms.IntegerField(required=False, help_text="Default 7: results are reproducible.")
+    deadline_seconds = forms.IntegerField(required=False, label="Deadline (seconds)")
+    cache = forms.ChoiceField(
+        choices=[(CachePolicy.BYPASS, "bypass: always run"), (CachePolicy.PREFER, "prefer: reuse")],
+        initial=CachePolicy.BYPASS,
+    )
+    campaign = forms.ChoiceField(
+        required=False, help_text="Held until the campaign sends its requests together."
+    )
+    on_budget_exceeded = forms.ChoiceField(
+        choices=[("refuse", "refuse the request"), ("simulate", "run on a simulator instead")],
+        required=False,  # missing means "refuse"
+        initial="refuse",
+        label="Over the team's hard budget",
+        help_text="What to do when the estimate is more than the budget has left.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        teams: list[tuple[str, str]],
+        campaigns: list[tuple[str, str]] = (),  # type: ignore[assignment]
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["team"]).choices = teams
+        cast(forms.ChoiceField, self.fields["campaign"]).choices = [("", "none"), *campaigns]
+        kinds = solving.solver_kinds()
+        solvers = cast(forms.MultipleChoiceField, self.fields["solvers"])
+        solvers.choices = [(n, f"{n} ({kinds[n]})") for n in sorted(kinds)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("problem_file")
+        text = data.get("problem") or ""
+        if upload is not None:
+            if upload.size > MAX_PAYLOAD_BYTES:
+                self.add_error("problem_file", f"must be at most {MAX_PAYLOAD_BYTES} bytes")
+                return data
+            text = upload.read().decode("utf-8", errors="replace")
+        data["problem_json"] = self._json("problem" if upload is None else "problem_file", text)
+        data["options_json"] = self._json("options", data.get("options") or "{}")
+        if "options_json" in data and not isinstance(data["options_json"], dict):
+            self.add_error("options", 'must be a JSON object keyed by solver, e.g. {"qaoa": {}}')
+        return data
+
+    def _json(self, field: str, text: str) -> Any:
+        if not text.strip():
+            self.add_error(field, "is required: paste problem JSON or upload a file")
+            return None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            self.add_error(
+                field, f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+            )
+            return None
+
+    def solver_specs(self) -> list[dict[str, Any]] | None:
+        """The checked solvers as the service takes them; None for the defaults."""
+        names = self.cleaned_data.get("solvers") or []
+        if not names:
+            return None
+        kinds = solving.solver_kinds()
+        options = self.cleaned_data.get("options_json") or {}
+        backend = (self.cleaned_data.get("quantum_backend") or "").strip() or None
+        return [
+            {
+                "name": name,
+                "backend": backend if kinds.get(name) == solving.QUANTUM else None,
+                "options": options.get(name) or {},
+            }
+            for name in names
+        ]
+
+    def add_service_errors(self, problems: list[FieldProblem]) -> None:
+        """Put each of the service's field paths under the form field it came from."""
+        names = self.cleaned_data.get("solvers") or []
+        problem_field = "problem_file" if self.cleaned_data.get("problem_file") else "problem"
+        for p in problems:
+            field, message = _form_field(p, names, problem_field)
+            self.add_error(field, message)
+
+
+def _form_field(p: FieldProblem, solvers: list[str], problem_field: str) -> tuple[str | None, str]:
+    path = p.field or ""
+    if path.startswith("problem") or path == "schema_version":
+        return problem_field, f"{path}: {p.message}"
+    if path.startswith("solvers["):
+        index = int(path[len("solvers[") : path.index("]")])
+        solver = solvers[index] if index < len(solvers) else path
+        if path.endswith(".backend"):
+            return "quantum_backend", f"{solver}: {p.message}"
+        if path.endswith(".options"):
+            return "options", f"{solver}: {p.message}"
+        return "solvers", f"{solver}: {p.message}"
+    if path in ("title", "team", "shots", "seed", "deadline_seconds", "cache", "campaign"):
+        return path, p.message
+    return None, f"{path}: {p.message}" if path else p.message
+
+
+class CampaignForm(AccessibleForm):
+    title = forms.CharField(max_length=200)
+    team = forms.ChoiceField()
+    window_minutes = forms.FloatField(
+        min_value=0,
+        max_value=7 * 24 * 60,
+        initial=5,
+        label="Collect for (minutes)",
+        help_text="Requests join until then; the campaign then sends them all at once.",
+    )
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, teams: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["team"]).choices = teams

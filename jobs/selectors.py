@@ -1,0 +1,174 @@
+"""Reads, with the access rules in one place.
+
+``request_get_for_user`` and ``request_list_for_user`` are the only doors to
+requests for people. Who may see which request is decided by
+approvals.permissions (role permissions plus guardian grants to the team's
+group); these functions add the pipeline's filters and loading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Prefetch, QuerySet
+from django.http import Http404
+
+from approvals import permissions
+from approvals.permissions import Action, access_request, requests_for_user
+from hybridreview.accounts.models import Team
+from jobs.models import Campaign, Candidate, OptimizationRequest, Run
+from quantum.metrics import approximation_ratio
+
+
+def signed_in(user: Any) -> User:
+    """The user behind a request that authentication already let through."""
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise PermissionDenied("Sign in first.")
+    return user
+
+
+def user_may(user: Any, action: Action) -> bool:
+    """Whether the user's roles allow ``action`` on requests at all (no object check)."""
+    return permissions.user_may(user, action)
+
+
+def request_access_check(user: Any, action: Action) -> None:
+    """PermissionDenied (403) unless the user's roles allow ``action`` on requests."""
+    if not user_may(user, action):
+        raise PermissionDenied(f"Your role does not allow you to {action} requests.")
+
+
+def user_teams(user: Any) -> QuerySet[Team]:
+    return Team.objects.filter(memberships__user=user)
+
+
+def request_list_for_user(
+    user: Any,
+    *,
+    action: Action = "view",
+    status: Iterable[str] = (),
+    team: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[OptimizationRequest]:
+    """The user's teams' requests, newest first, filtered."""
+    request_access_check(user, action)
+    qs = requests_for_user(user, action)
+    statuses = list(status)
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    if team:
+        qs = qs.filter(team__slug=team)
+    if created_after:
+        qs = qs.filter(created_at__gte=created_after)
+    if created_before:
+        qs = qs.filter(created_at__lt=created_before)
+    runs = Prefetch("runs", queryset=Run.objects.order_by("id"))
+    return (
+        qs.select_related("team", "requester").prefetch_related(runs).order_by("-created_at", "-id")
+    )
+
+
+def request_get_for_user(
+    user: Any, request_id: int, *, action: Action = "view"
+) -> OptimizationRequest:
+    """One request the user may ``action``, or Http404 / PermissionDenied."""
+    found = access_request(user, request_id, action)
+    return (
+        OptimizationRequest.objects.select_related("team", "requester", "campaign", "rerun_of")
+        .filter(pk=found.pk)
+        .get()
+    )
+
+
+def request_detail(request: OptimizationRequest) -> OptimizationRequest:
+    """The request with its runs and ranked candidates loaded for display."""
+    runs = Run.objects.order_by("id").select_related("cache_source")
+    candidates = Candidate.objects.select_related("run").order_by(
+        F("rank").asc(nulls_last=True), "run_id", "run_rank"
+    )
+    return (
+        OptimizationRequest.objects.select_related("team", "requester", "campaign", "rerun_of")
+        .prefetch_related(
+            Prefetch("runs", queryset=runs), Prefetch("candidates", queryset=candidates)
+        )
+        .get(id=request.id)
+    )
+
+
+def campaign_list_for_user(user: Any) -> QuerySet[Campaign]:
+    request_access_check(user, "view")
+    return Campaign.objects.filter(team__in=user_teams(user)).select_related("team")
+
+
+def campaign_get_for_user(user: Any, campaign_id: int, *, action: Action = "view") -> Campaign:
+    request_access_check(user, action)
+    found = (
+        Campaign.objects.filter(id=campaign_id, team__in=user_teams(user))
+        .select_related("team", "created_by")
+        .first()
+    )
+    if found is None:
+        raise Http404("No such campaign.")
+    return found
+
+
+def campaign_requests(campaign: Campaign) -> QuerySet[OptimizationRequest]:
+    runs = Prefetch("runs", queryset=Run.objects.order_by("id"))
+    return campaign.requests.order_by("id").prefetch_related(runs)
+
+
+def campaign_comparison(campaign: Campaign) -> list[dict[str, Any]]:
+    """One row per run of the campaign: its variant (solver, backend, options) and results.
+
+    ``ratio`` compares each run's best objective with the best any run of the
+    same request found, so variants of one problem line up on one scale.
+    """
+    rows = []
+    for req in campaign_requests(campaign):
+        runs = list(req.runs.all())
+        reference = _best_known(req, runs)
+        for run in runs:
+            best = run.metrics.get("best_objective")
+            circuit = run.circuit or {}
+            rows.append(
+                {
+                    "request": req.id,
+                    "title": req.title,
+                    "request_status": req.status,
+                    "run": run.id,
+                    "solver": run.solver,
+                    "backend": run.backend or None,
+                    "variant": ", ".join(f"{k}={v}" for k, v in sorted(run.options.items())),
+                    "status": run.status,
+                    "tier": run.tier,
+                    "best_objective": best,
+                    "ratio": _ratio(best, reference, req.sense),
+                    "probability_of_best": run.metrics.get("probability_of_best"),
+                    "feasible_probability": run.metrics.get("feasible_probability"),
+                    "depth": circuit.get("depth"),
+                    "two_qubit_gates": circuit.get("two_qubit_gates"),
+                    "seconds": run.timings.get("total"),
+                }
+            )
+    return rows
+
+
+def _best_known(req: OptimizationRequest, runs: list[Run]) -> float | None:
+    found = [r.metrics.get("best_objective") for r in runs if r.status == "succeeded"]
+    values = [float(v) for v in found if v is not None]
+    if not values:
+        return None
+    return max(values) if req.sense == "maximize" else min(values)
+
+
+def _ratio(value: Any, reference: float | None, sense: str) -> float | None:
+    if value is None or reference is None:
+        return None
+    return approximation_ratio(
+        float(value), reference, "maximize" if sense == "maximize" else "minimize"
+    )

@@ -1,0 +1,179 @@
+"""Serializers the request endpoints share: the solver spec in, runs and candidates out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from hybridreview.accounts.models import Team
+from jobs.models import Candidate, OptimizationRequest, Run
+from jobs.selectors_budget import request_cost
+
+
+class StrictSerializer(serializers.Serializer[Any]):
+    """Refuses fields it does not know, so a typo ("shot") is a 400, not silently ignored."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "keys"):
+            unknown = sorted(set(data.keys()) - set(self.fields))
+            if unknown:
+                allowed = ", ".join(sorted(self.fields))
+                raise serializers.ValidationError(
+                    {name: [f"is not a known field; allowed: {allowed}"] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class SolverInputSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=64)
+    backend = serializers.CharField(max_length=128, required=False, allow_null=True, default=None)
+    options = serializers.DictField(required=False, default=dict)
+
+
+class RunSerializer(serializers.ModelSerializer[Run]):
+    backend = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+    cache_source: serializers.PrimaryKeyRelatedField[Run] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+
+    class Meta:
+        model = Run
+        fields = [
+            "id",
+            "solver",
+            "kind",
+            "backend",
+            "downgraded_from",
+            "options",
+            "status",
+            "attempt",
+            "max_attempts",
+            "tier",
+            "cache_source",
+            "provider_job_id",
+            "enqueued_at",
+            "started_at",
+            "finished_at",
+            "timings",
+            "metrics",
+            "circuit",
+            "usage",
+            "error",
+        ]
+
+    def get_backend(self, run: Run) -> str | None:
+        return run.backend or None
+
+    def get_error(self, run: Run) -> dict[str, Any] | None:
+        if not run.error_message:
+            return None
+        return {"message": run.error_message, "permanent": run.error_permanent}
+
+
+class CandidateSerializer(serializers.ModelSerializer[Candidate]):
+    solver = serializers.CharField(source="run.solver")
+    backend = serializers.SerializerMethodField()
+    tier = serializers.CharField(source="run.tier")
+
+    class Meta:
+        model = Candidate
+        fields = [
+            "id",
+            "rank",
+            "assignment",
+            "bitstring",
+            "objective",
+            "feasible",
+            "probability",
+            "count",
+            "solver",
+            "backend",
+            "tier",
+            "run",
+        ]
+
+    def get_backend(self, candidate: Candidate) -> str | None:
+        return candidate.run.backend or None
+
+
+class RunBriefSerializer(serializers.ModelSerializer[Run]):
+    class Meta:
+        model = Run
+        fields = ["id", "solver", "backend", "status", "attempt", "tier"]
+
+
+class RequestSummarySerializer(serializers.ModelSerializer[OptimizationRequest]):
+    team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    requester = serializers.CharField(source="requester.username", read_only=True)
+    runs = RunBriefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = OptimizationRequest
+        fields = [
+            "id",
+            "status",
+            "title",
+            "team",
+            "requester",
+            "problem_kind",
+            "num_variables",
+            "fallback",
+            "created_at",
+            "updated_at",
+            "deadline",
+            "ready_at",
+            "runs",
+        ]
+
+
+class RequestDetailSerializer(serializers.ModelSerializer[OptimizationRequest]):
+    team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    requester = serializers.CharField(source="requester.username", read_only=True)
+    runs = RunSerializer(many=True, read_only=True)
+    candidates = CandidateSerializer(many=True, read_only=True)
+    cost = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OptimizationRequest
+        fields = [
+            "id",
+            "status",
+            "title",
+            "team",
+            "requester",
+            "schema_version",
+            "problem",
+            "problem_kind",
+            "num_variables",
+            "sense",
+            "settings",
+            "fingerprint",
+            "cache_policy",
+            "campaign",
+            "rerun_of",
+            "correlation_id",
+            "created_at",
+            "updated_at",
+            "deadline",
+            "ready_at",
+            "fallback",
+            "fallback_reason",
+            "failure_reason",
+            "cost",
+            "runs",
+            "candidates",
+        ]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_cost(self, request: OptimizationRequest) -> dict[str, Any]:
+        """{"credits", "reserved", "final"}: credits settled over every run and attempt,
+        credits still reserved by unfinished runs, and whether nothing is."""
+        return request_cost(request)

@@ -1,0 +1,77 @@
+"""Nudging workers: a broker message per run, sent only after the rows commit.
+
+The run row is the truth and the message only a nudge: a message sent before
+commit could reach a worker that cannot see the run yet, and a message that
+is lost is re-sent by the reaper (``runs_reap``), so sending is best effort.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from jobs.models import Run
+from jobs.solving import QUANTUM
+
+logger = logging.getLogger(__name__)
+
+# Below this a run cannot do useful work; above the global limits Celery's own apply.
+MIN_SOFT_TIME_LIMIT = 30
+HARD_LIMIT_MARGIN = 60
+
+
+def runs_enqueue(*, run_ids: Iterable[int], countdown: float = 0.0) -> None:
+    """Mark runs as nudged now and send their messages once the transaction commits."""
+    ids = list(run_ids)
+    if not ids:
+        return
+    Run.objects.filter(id__in=ids).update(enqueued_at=timezone.now())
+    # robust: a broker outage must not turn a committed submission into a
+    # 500; the reaper re-sends what was not delivered.
+    transaction.on_commit(lambda: _send(ids, countdown), robust=True)
+
+
+def _send(run_ids: list[int], countdown: float) -> None:
+    from jobs import tasks  # tasks import the services; import here, not at module load
+
+    rows = Run.objects.filter(id__in=run_ids).values_list("id", "kind", "request__deadline")
+    for run_id, kind, deadline in rows:
+        task = tasks.execute_quantum_run if kind == QUANTUM else tasks.execute_classical_run
+        soft, hard = time_limits(deadline, countdown)
+        task.apply_async(
+            kwargs={"run_id": run_id},
+            countdown=countdown or None,
+            soft_time_limit=soft,
+            time_limit=hard,
+        )
+
+
+def time_limits(deadline: datetime, countdown: float = 0.0) -> tuple[int, int]:
+    """(soft, hard) seconds for one run: a little past its request's deadline.
+
+    Past the deadline the sweeper has already moved on without the run, so a
+    solve that keeps going only burns a worker; the soft limit stops it.
+    """
+    remaining = (deadline - timezone.now()).total_seconds() - countdown
+    soft = max(MIN_SOFT_TIME_LIMIT, int(remaining) + 10)
+    soft = min(soft, settings.CELERY_TASK_SOFT_TIME_LIMIT)
+    hard = min(soft + HARD_LIMIT_MARGIN, settings.CELERY_TASK_TIME_LIMIT)
+    return soft, max(hard, soft + 1)
+
+
+def campaign_batch_enqueue(*, campaign_id: int, backend: str) -> None:
+    """After commit, send the one task that runs a campaign's runs on ``backend`` as a batch."""
+
+    def send() -> None:
+        from jobs import tasks
+
+        tasks.execute_campaign_batch.apply_async(
+            kwargs={"campaign_id": campaign_id, "backend": backend}
+        )
+
+    transaction.on_commit(send, robust=True)

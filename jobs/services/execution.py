@@ -1,0 +1,347 @@
+"""Executing a run on a worker: claim, solve, then record success, retry or failure.
+
+Every write a worker makes after its claim carries the attempt number it
+claimed (the fencing token). If the run was reaped, cancelled or timed out
+meanwhile, the write matches no row and raises ``StaleAttempt``: the worker
+drops its result, because the run is no longer its to finish.
+
+Lock order, everywhere a run and its request change together: the request
+row first (``select_for_update``), then the run, then the audit append. One
+order means two transactions can never each hold what the other waits for.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from approvals.audit import AuditAction, audit_record
+from jobs import solving
+from jobs.errors import Conflict, StaleAttempt
+from jobs.models import Candidate, Distribution, OptimizationRequest, RequestStatus, Run, RunStatus
+from jobs.models.run import RUN_ACTIVE
+from jobs.services.dispatch import runs_enqueue
+from jobs.services.ranking import request_finalise_if_done
+from jobs.services.transitions import run_transition
+from quantum import BackendError, SolveResult, parse_problem
+
+logger = logging.getLogger(__name__)
+
+
+def run_execute(*, run_id: int, worker: str = "", backend: Any = None) -> str:
+    """Claim and solve one run; returns what happened, for the task's log line.
+
+    Treats "already done" as success: a duplicate or late broker message
+    finds the run no longer queued and does nothing. ``backend`` is a Backend
+    object shared by a campaign's provider batch; by default the run's own.
+    """
+    run = run_claim(run_id=run_id, worker=worker)
+    if run is None:
+        return "not claimed: the run is not queued"
+    try:
+        result = _solve(run, backend)
+    except StaleAttempt as exc:
+        logger.info("run %s: dropping a stale attempt: %s", run_id, exc)
+        return "stale"
+    except BackendError as exc:
+        return run_error(
+            run_id=run.id, attempt=run.attempt, message=str(exc), permanent=exc.permanent
+        )
+    except SoftTimeLimitExceeded:
+        run_time_out(run_id=run.id, attempt=run.attempt, reason="the run reached its time limit")
+        return "timed out"
+    except ValueError as exc:
+        # The solver refused its input or options: a retry would be refused too.
+        return run_error(run_id=run.id, attempt=run.attempt, message=str(exc), permanent=True)
+    except Exception as exc:
+        logger.exception("run %s: unexpected error while solving", run_id)
+        message = f"unexpected {type(exc).__name__}: {exc}"
+        return run_error(run_id=run.id, attempt=run.attempt, message=message, permanent=False)
+    try:
+        run_complete(run_id=run.id, attempt=run.attempt, result=result)
+    except StaleAttempt as exc:
+        logger.info("run %s: result dropped: %s", run_id, exc)
+        return "stale"
+    return "succeeded"
+
+
+def _solve(run: Run, backend: Any) -> SolveResult:
+    request = run.request
+    problem = parse_problem(request.problem, request.schema_version)
+    return solving.solve_run(
+        problem,
+        solver=run.solver,
+        backend=backend or run.backend or None,
+        options=run.options,
+        seed=int(request.settings["seed"]),
+        shots=int(request.settings["shots"]),
+        on_job_submitted=partial(run_record_provider_job, run_id=run.id, attempt=run.attempt),
+        resume_job_id=run.provider_job_id or None,
+    )
+
+
+def run_claim(*, run_id: int, worker: str = "") -> Run | None:
+    """Start a queued run as its next attempt; None if it is not queued (or gone)."""
+    now = timezone.now()
+    with transaction.atomic():
+        request = _lock_request_of(run_id)
+        if request is None:
+            return None
+        try:
+            run_transition(
+                run_id=run_id,
+                to=RunStatus.RUNNING,
+                from_=(RunStatus.QUEUED,),
+                where=Q(attempt__lt=F("max_attempts")),
+                attempt=F("attempt") + 1,
+                lease_expires_at=now + timedelta(seconds=settings.JOBS_LEASE_SECONDS),
+                started_at=now,
+                worker=worker[:255],
+                not_before=None,
+            )
+        except Conflict:
+            return None
+        OptimizationRequest.objects.filter(id=request.id, status=RequestStatus.SUBMITTED).update(
+            status=RequestStatus.RUNNING, updated_at=now
+        )
+        run = Run.objects.select_related("request", "request__team").get(id=run_id)
+        audit_record(
+            action=AuditAction.RUN_CLAIMED,
+            obj=run,
+            team=request.team,
+            system=_system(worker),
+            before={"status": RunStatus.QUEUED},
+            after={"status": run.status, "attempt": run.attempt, "worker": run.worker},
+        )
+    return run
+
+
+def run_record_provider_job(job_id: str, *, run_id: int, attempt: int) -> None:
+    """Save the provider's job id before waiting on it, so a retry resumes it.
+
+    Committed at once (autocommit): the point is that it survives this
+    worker dying while it waits.
+    """
+    updated = Run.objects.filter(id=run_id, attempt=attempt, status=RunStatus.RUNNING).update(
+        provider_job_id=job_id[:255], updated_at=timezone.now()
+    )
+    if not updated:
+        raise StaleAttempt(
+            f"Run {run_id} is no longer on attempt {attempt}; not waiting on {job_id}."
+        )
+
+
+def run_complete(*, run_id: int, attempt: int, result: SolveResult) -> Run:
+    """Record a successful solve: run fields, distribution, candidates; then maybe rank."""
+    now = timezone.now()
+    with transaction.atomic():
+        request = _lock_request_of(run_id)
+        run = Run.objects.get(id=run_id)
+        run_transition(
+            run_id=run_id,
+            to=RunStatus.SUCCEEDED,
+            from_=(RunStatus.RUNNING,),
+            fence=attempt,
+            tier=result.tier,
+            metrics=jsonable(result.metrics),
+            timings=jsonable(_timings(run, result, now)),
+            circuit=jsonable(result.circuit),
+            usage=jsonable(result.usage),
+            trace=jsonable(list(result.trace)),
+            provider_job_id=(result.provider_job_id or run.provider_job_id)[:255],
+            finished_at=now,
+            lease_expires_at=None,
+            error_message="",
+            error_permanent=None,
+        )
+        _store_distribution(run_id, result.counts)
+        _store_candidates(run, result)
+        run.refresh_from_db()
+        audit_record(
+            action=AuditAction.RUN_SUCCEEDED,
+            obj=run,
+            team=request.team if request else None,
+            system=_system(run.worker),
+            before={"status": RunStatus.RUNNING},
+            after={"status": run.status, "attempt": attempt, "tier": run.tier},
+        )
+        if request is not None:
+            request_finalise_if_done(request=request)
+    return run
+
+
+def run_error(*, run_id: int, attempt: int, message: str, permanent: bool) -> str:
+    """A solve failed: retry with backoff if transient and under the cap, else fail the run."""
+    now = timezone.now()
+    with transaction.atomic():
+        request = _lock_request_of(run_id)
+        run = Run.objects.get(id=run_id)
+        if permanent or attempt >= run.max_attempts:
+            reason = message if permanent else f"{message} (gave up after {attempt} attempts)"
+            _fail(run, attempt, reason, permanent, now)
+            if request is not None:
+                request_finalise_if_done(request=request)
+            return "failed"
+        delay = backoff_seconds(attempt)
+        run_transition(
+            run_id=run_id,
+            to=RunStatus.QUEUED,
+            from_=(RunStatus.RUNNING,),
+            fence=attempt,
+            error_message=message,
+            error_permanent=False,
+            lease_expires_at=None,
+            not_before=now + timedelta(seconds=delay),
+        )
+        audit_record(
+            action=AuditAction.RUN_RETRIED,
+            obj=run,
+            team=run.request.team,
+            system=_system(run.worker),
+            before={"status": RunStatus.RUNNING, "attempt": attempt},
+            after={"status": RunStatus.QUEUED, "retry_in_seconds": delay},
+            reason=message,
+        )
+        runs_enqueue(run_ids=[run_id], countdown=delay)
+    return "retrying"
+
+
+def _fail(run: Run, attempt: int, reason: str, permanent: bool, now: datetime) -> None:
+    run_transition(
+        run_id=run.id,
+        to=RunStatus.FAILED,
+        from_=(RunStatus.RUNNING,),
+        fence=attempt,
+        error_message=reason,
+        error_permanent=permanent,
+        finished_at=now,
+        lease_expires_at=None,
+    )
+    audit_record(
+        action=AuditAction.RUN_FAILED,
+        obj=run,
+        team=run.request.team,
+        system=_system(run.worker),
+        before={"status": RunStatus.RUNNING, "attempt": attempt},
+        after={"status": RunStatus.FAILED, "permanent": permanent},
+        reason=reason,
+    )
+
+
+def run_time_out(*, run_id: int, reason: str, attempt: int | None = None, system: str = "") -> bool:
+    """Mark an active run timed out (a worker's own limit, or the deadline); then maybe rank.
+
+    ``attempt`` fences a worker reporting its own time limit; the deadline
+    sweeper passes none because it is the authority over a late run.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        request = _lock_request_of(run_id)
+        run = Run.objects.get(id=run_id)
+        try:
+            run_transition(
+                run_id=run_id,
+                to=RunStatus.TIMED_OUT,
+                from_=RUN_ACTIVE,
+                fence=attempt,
+                error_message=reason,
+                error_permanent=False,
+                finished_at=now,
+                lease_expires_at=None,
+            )
+        except StaleAttempt:
+            return False
+        audit_record(
+            action=AuditAction.RUN_TIMED_OUT,
+            obj=run,
+            team=run.request.team,
+            system=system or _system(run.worker),
+            before={"status": run.status, "attempt": run.attempt},
+            after={"status": RunStatus.TIMED_OUT},
+            reason=reason,
+        )
+        provider_cancel_on_commit(run)
+        if request is not None and attempt is not None:
+            request_finalise_if_done(request=request)
+    return True
+
+
+def provider_cancel_on_commit(run: Run) -> None:
+    """A provider job we stopped waiting for still costs money: ask it to stop."""
+    if run.provider_job_id and run.backend:
+        backend, job_id = run.backend, run.provider_job_id
+        transaction.on_commit(lambda: solving.cancel_provider_job(backend, job_id), robust=True)
+
+
+def backoff_seconds(attempt: int) -> float:
+    base = settings.JOBS_RETRY_BACKOFF_SECONDS * (2 ** max(0, attempt - 1))
+    return float(min(base, settings.JOBS_RETRY_BACKOFF_MAX_SECONDS))
+
+
+def _lock_request_of(run_id: int) -> OptimizationRequest | None:
+    request_id = Run.objects.filter(id=run_id).values_list("request_id", flat=True).first()
+    if request_id is None:
+        return None
+    return OptimizationRequest.objects.select_for_update().select_related("team").get(id=request_id)
+
+
+def _store_distribution(run_id: int, counts: dict[str, int]) -> None:
+    if not counts:
+        return
+    fields = Distribution.encode(counts, compress_above=settings.JOBS_DISTRIBUTION_COMPRESS_ABOVE)
+    Distribution.objects.update_or_create(run_id=run_id, defaults=fields)
+
+
+def _store_candidates(run: Run, result: SolveResult) -> None:
+    keep = result.candidates[: settings.JOBS_CANDIDATES_PER_RUN]
+    Candidate.objects.bulk_create(
+        Candidate(
+            request_id=run.request_id,
+            run_id=run.id,
+            assignment=list(c.assignment),
+            bitstring=c.bitstring,
+            objective=c.objective,
+            feasible=c.feasible,
+            probability=c.probability,
+            count=c.count,
+            run_rank=position,
+        )
+        for position, c in enumerate(keep, start=1)
+    )
+
+
+def _timings(run: Run, result: SolveResult, now: datetime) -> dict[str, Any]:
+    timings: dict[str, Any] = dict(result.timings)
+    if run.started_at is not None:
+        timings["wall"] = (now - run.started_at).total_seconds()
+        if run.enqueued_at is not None:
+            timings["queued"] = max(0.0, (run.started_at - run.enqueued_at).total_seconds())
+    return timings
+
+
+def _system(worker: str) -> str:
+    return f"worker:{worker}" if worker else "jobs.worker"
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON: numpy scalars become Python numbers; NaN and infinities become None."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

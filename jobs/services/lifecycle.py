@@ -1,0 +1,89 @@
+"""A person changing an existing request: cancel it, or run it again."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from approvals.audit import AuditAction, audit_record
+from jobs.models import OptimizationRequest, RequestStatus, Run, RunStatus
+from jobs.models.run import RUN_ACTIVE
+from jobs.services.execution import provider_cancel_on_commit
+from jobs.services.submission import Submitted, request_submit
+from jobs.services.transitions import request_transition, run_transition
+
+
+def request_cancel(
+    *,
+    request: OptimizationRequest,
+    actor: User,
+    reason: str = "",
+    http_request: HttpRequest | None = None,
+) -> OptimizationRequest:
+    """Cancel a request and its unfinished runs; ``Conflict`` if it can no longer be."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = OptimizationRequest.objects.select_for_update().get(id=request.id)
+        before = locked.status
+        request_transition(request_id=locked.id, to=RequestStatus.CANCELLED)
+        active = list(Run.objects.filter(request=locked, status__in=RUN_ACTIVE))
+        # The request's row lock keeps every worker's write on these runs
+        # waiting; once it commits they see "cancelled" and drop their results.
+        for run in active:
+            run_transition(
+                run_id=run.id,
+                to=RunStatus.CANCELLED,
+                finished_at=now,
+                lease_expires_at=None,
+                error_message="cancelled with its request",
+            )
+        for run in active:
+            provider_cancel_on_commit(run)
+        locked.refresh_from_db()
+        audit_record(
+            action=AuditAction.REQUEST_CANCELLED,
+            obj=locked,
+            actor=actor,
+            before={"status": before},
+            after={"status": locked.status, "runs_cancelled": [r.id for r in active]},
+            reason=reason,
+            request=http_request,
+        )
+    return locked
+
+
+def request_rerun(
+    *,
+    request: OptimizationRequest,
+    actor: User,
+    solvers: Sequence[Mapping[str, Any]] | None = None,
+    shots: int | None = None,
+    seed: int | None = None,
+    deadline_seconds: int | None = None,
+    cache: str | None = None,
+    http_request: HttpRequest | None = None,
+) -> Submitted:
+    """Submit the same problem again as a new request linked to the original.
+
+    Settings not given are the original's; the original is left as it is.
+    """
+    original = request.settings
+    return request_submit(
+        requester=actor,
+        problem=request.problem,
+        schema_version=request.schema_version,
+        team=request.team.slug,
+        title=request.title,
+        solvers=solvers if solvers is not None else original["solvers"],
+        shots=shots if shots is not None else original["shots"],
+        seed=seed if seed is not None else original["seed"],
+        deadline_seconds=deadline_seconds or original["deadline_seconds"],
+        cache=cache or "bypass",
+        rerun_of=request,
+        http_request=http_request,
+    )

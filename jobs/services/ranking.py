@@ -1,0 +1,160 @@
+"""Finishing a request: merge every run's candidates onto one scale and rank them.
+
+Callers hold the request's row lock (``select_for_update``) or have just
+inserted it, so two runs finishing at once cannot both decide the request
+is done, nor both miss it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from approvals.audit import AuditAction, audit_record
+from jobs import solving
+from jobs.models import Candidate, OptimizationRequest, RequestStatus, Run, RunStatus, Tier
+from jobs.models.request import REQUEST_ACTIVE
+from jobs.models.run import RUN_ACTIVE
+from jobs.services.transitions import request_transition
+
+REQUEST_FAILED = "request.failed"
+# Ties (same feasibility and objective) go to the better-evidenced source:
+# a proven optimum, then classical heuristics, then real hardware, then simulators.
+TIER_QUALITY = {
+    Tier.CLASSICAL: 1,
+    Tier.HARDWARE: 2,
+    Tier.NOISY_SIMULATOR: 3,
+    Tier.SIMULATOR: 4,
+}
+UNKNOWN_QUALITY = 9
+TIE_RTOL = 1e-9
+
+
+def request_finalise_if_done(*, request: OptimizationRequest) -> bool:
+    """Finalise when no run is still queued or running; say whether it did."""
+    if request.runs.filter(status__in=RUN_ACTIVE).exists():
+        return False
+    return request_finalise(request=request)
+
+
+def request_finalise(*, request: OptimizationRequest, system: str = "jobs.ranking") -> bool:
+    """Move an active request to review (ranked) or to failed; False if no longer active."""
+    current = OptimizationRequest.objects.values_list("status", flat=True).get(id=request.id)
+    if current not in REQUEST_ACTIVE:
+        return False
+    runs = list(request.runs.select_related("cache_source").order_by("id"))
+    if not any(r.status == RunStatus.SUCCEEDED for r in runs):
+        _fail(request, runs, current, system)
+        return True
+    ranked = candidates_rank(request=request, runs=runs)
+    reason = fallback_reason(runs)
+    request_transition(
+        request_id=request.id,
+        to=RequestStatus.READY_FOR_REVIEW,
+        fallback=bool(reason),
+        fallback_reason=reason,
+        ready_at=timezone.now(),
+    )
+    request.refresh_from_db()
+    audit_record(
+        action=AuditAction.REQUEST_RANKED,
+        obj=request,
+        system=system,
+        before={"status": current},
+        after={"status": request.status, "candidates": len(ranked), "best": _best(ranked)},
+    )
+    if reason:
+        audit_record(
+            action=AuditAction.REQUEST_FALLBACK,
+            obj=request,
+            system=system,
+            after={"fallback": True},
+            reason=reason,
+        )
+    return True
+
+
+def _fail(request: OptimizationRequest, runs: list[Run], current: str, system: str) -> None:
+    reason = "; ".join(f"{_label(r)}: {r.error_message or r.status}" for r in runs) or "no runs"
+    request_transition(request_id=request.id, to=RequestStatus.FAILED, failure_reason=reason)
+    audit_record(
+        action=REQUEST_FAILED,
+        obj=request,
+        system=system,
+        before={"status": current},
+        after={"status": RequestStatus.FAILED},
+        reason=reason,
+    )
+
+
+def fallback_reason(runs: list[Run]) -> str:
+    """Why the review rests on fewer quantum results than asked for, or ""."""
+    missed = [r for r in runs if r.kind == solving.QUANTUM and r.status != RunStatus.SUCCEEDED]
+    if not missed:
+        return ""
+    standing = ", ".join(_label(r) for r in runs if r.status == RunStatus.SUCCEEDED)
+    parts = [f"{_label(r)} {_missed_how(r)}" for r in missed]
+    return f"{'; '.join(parts)}. Ranking uses {standing}."
+
+
+def _missed_how(run: Run) -> str:
+    if run.status == RunStatus.TIMED_OUT:
+        return "timed out at the deadline"
+    if run.status == RunStatus.CANCELLED:
+        return "was cancelled"
+    return f"failed: {run.error_message}" if run.error_message else "failed"
+
+
+def candidates_rank(*, request: OptimizationRequest, runs: list[Run]) -> list[Candidate]:
+    """Give every candidate of every succeeded run one rank on the request's scale."""
+    quality = {r.id: source_quality(r) for r in runs}
+    candidates = list(Candidate.objects.filter(request=request, run__status=RunStatus.SUCCEEDED))
+    sign = -1.0 if request.sense == "maximize" else 1.0
+    candidates.sort(key=lambda c: (not c.feasible, sign * c.objective))
+    tier = _tie_groups(candidates, sign)
+    candidates.sort(
+        key=lambda c: (tier[c.id], quality[c.run_id], -c.probability, c.bitstring, c.id)
+    )
+    for position, candidate in enumerate(candidates, start=1):
+        candidate.rank = position
+    Candidate.objects.bulk_update(candidates, ["rank"], batch_size=500)
+    return candidates
+
+
+def _tie_groups(ordered: list[Candidate], sign: float) -> dict[int, int]:
+    """Number runs of equal (feasible, objective) in ``ordered``; objectives within
+    a relative 1e-9 are equal, because two solvers' sums for one assignment can
+    differ in the last bits."""
+    groups: dict[int, int] = {}
+    group, start, feasible = -1, 0.0, None
+    for c in ordered:
+        value = sign * c.objective
+        if c.feasible != feasible or value - start > TIE_RTOL * max(1.0, abs(start)):
+            group, start, feasible = group + 1, value, c.feasible
+        groups[c.id] = group
+    return groups
+
+
+def source_quality(run: Run) -> int:
+    """Lower is better evidence. A cache copy is as good as the run it copies."""
+    source = run.cache_source if run.tier == Tier.CACHE and run.cache_source else run
+    if source.solver in solving.PROVEN_OPTIMAL_SOLVERS:
+        return 0
+    return TIER_QUALITY.get(Tier(source.tier), UNKNOWN_QUALITY) if source.tier else UNKNOWN_QUALITY
+
+
+def _label(run: Run) -> str:
+    return f"{run.solver} on {run.backend}" if run.backend else run.solver
+
+
+def _best(ranked: list[Candidate]) -> dict[str, Any] | None:
+    if not ranked:
+        return None
+    best = ranked[0]
+    return {
+        "bitstring": best.bitstring,
+        "objective": best.objective,
+        "feasible": best.feasible,
+        "run": best.run_id,
+    }

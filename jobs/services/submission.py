@@ -1,0 +1,319 @@
+"""Submitting a request: validate, fingerprint, save it with its runs, enqueue.
+
+One transaction holds the request, its runs, any cache copies and the audit
+event; the broker messages go out only after it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from approvals.audit import AuditAction, audit_record
+from approvals.permissions import request_grant_team_permissions
+from hybridreview.accounts.models import Team
+from hybridreview.correlation import get_correlation_id
+from jobs import solving
+from jobs.errors import FieldProblem, IdempotencyMismatch, InvalidInput
+from jobs.models import Campaign, CampaignStatus, OptimizationRequest, Run, RunStatus
+from jobs.services.backends import backends_check
+from jobs.services.budget import REFUSE, budget_hold, budget_reserve_runs
+from jobs.services.cache import cache_source, cached_run_fields, run_copy_results
+from jobs.services.campaigns import campaign_check_open
+from jobs.services.dispatch import runs_enqueue
+from jobs.services.ranking import request_finalise_if_done
+from jobs.services.specs import RunSettings, SolverSpec, fingerprint, run_settings
+from jobs.services.spend_plan import spend_plan
+from quantum import Problem, ProblemValidationError, parse_problem
+
+TITLE_MAX = 200
+IDEMPOTENCY_KEY_MAX = 255
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A checked submission, ready to save."""
+
+    team: Team
+    title: str
+    schema_version: str
+    problem: Problem
+    run: RunSettings
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Submitted:
+    request: OptimizationRequest
+    created: bool  # False when an Idempotency-Key replay returned an earlier request
+
+
+def request_submit(
+    *,
+    requester: User,
+    problem: Any,
+    schema_version: str = "1",
+    team: str | None = None,
+    title: str = "",
+    solvers: Sequence[Mapping[str, Any]] | None = None,
+    shots: int | None = None,
+    seed: int | None = None,
+    deadline_seconds: int | None = None,
+    cache: str | None = None,
+    idempotency_key: str = "",
+    body_sha256: str = "",
+    campaign: Campaign | None = None,
+    rerun_of: OptimizationRequest | None = None,
+    http_request: HttpRequest | None = None,
+    enqueue: bool = True,
+    on_budget_exceeded: str = REFUSE,
+) -> Submitted:
+    """Save a request and one run per (solver, backend), or raise ``InvalidInput``.
+
+    With an ``idempotency_key``, a second call with the same key and body
+    returns the first request (``created=False``); a different body raises
+    ``IdempotencyMismatch``. The unique constraint decides races.
+    ``enqueue=False`` sends no broker messages: the caller runs the runs
+    itself (the demo data does, in-process).
+    Over a hard budget it raises ``BudgetExceeded``, unless
+    ``on_budget_exceeded="simulate"`` lets paid quantum runs go to a simulator.
+    """
+    team_row = _team_for(requester, team, campaign)
+    if campaign is not None:
+        campaign_check_open(campaign)
+    if idempotency_key:
+        replay = _replay(team_row, requester, idempotency_key, body_sha256)
+        if replay is not None:
+            return replay
+    submission = submission_check(
+        team=team_row,
+        problem=problem,
+        schema_version=schema_version,
+        title=title,
+        solvers=solvers,
+        shots=shots,
+        seed=seed,
+        deadline_seconds=deadline_seconds,
+        cache=cache,
+    )
+    plan = spend_plan(submission=submission)  # estimates: before any lock is taken
+    try:
+        with transaction.atomic():
+            # The budget row is locked first, before any audit event (lock order).
+            hold = budget_hold(plan=plan, on_budget_exceeded=on_budget_exceeded)
+            request = _save(
+                hold.submission,
+                requester,
+                idempotency_key=idempotency_key,
+                body_sha256=body_sha256,
+                campaign=campaign,
+                rerun_of=rerun_of,
+                http_request=http_request,
+                enqueue=enqueue,
+            )
+            budget_reserve_runs(hold=hold, request=request)
+    except IntegrityError:
+        replay = (
+            _replay(team_row, requester, idempotency_key, body_sha256) if idempotency_key else None
+        )
+        if replay is None:
+            raise
+        return replay
+    return Submitted(request=request, created=True)
+
+
+def submission_check(
+    *,
+    team: Team,
+    problem: Any,
+    schema_version: str,
+    title: str,
+    solvers: Sequence[Mapping[str, Any]] | None,
+    shots: int | None,
+    seed: int | None,
+    deadline_seconds: int | None,
+    cache: str | None,
+) -> Submission:
+    """Every check a submission must pass, with every failing field reported at once."""
+    try:
+        parsed = parse_problem(problem, schema_version)
+    except ProblemValidationError as exc:
+        raise InvalidInput([FieldProblem(e.path, e.message) for e in exc.errors]) from exc
+    errors: list[FieldProblem] = []
+    if len(title) > TITLE_MAX:
+        errors.append(FieldProblem("title", f"must be at most {TITLE_MAX} characters"))
+    settings_ = run_settings(
+        problem=parsed,
+        solvers=solvers,
+        shots=shots,
+        seed=seed,
+        deadline_seconds=deadline_seconds,
+        cache=cache,
+        errors=errors,
+    )
+    backends_check(problem=parsed, run=settings_, solvers=solvers, errors=errors)
+    if errors:
+        raise InvalidInput(errors)
+    return Submission(
+        team=team,
+        title=title.strip() or default_title(parsed),
+        schema_version=schema_version,
+        problem=parsed,
+        run=settings_,
+        fingerprint=fingerprint(parsed, schema_version, settings_),
+    )
+
+
+def default_title(problem: Problem) -> str:
+    return f"{problem.kind} with {problem.num_variables} variables"
+
+
+def _team_for(user: User, slug: str | None, campaign: Campaign | None) -> Team:
+    """The team named, the campaign's, or the user's only team; members only."""
+    teams = Team.objects.filter(memberships__user=user)
+    if campaign is not None:
+        slug = slug or campaign.team.slug
+        if slug != campaign.team.slug:
+            raise InvalidInput([FieldProblem("team", "must be the campaign's team")])
+    if slug:
+        team = teams.filter(slug=slug).first()
+        if team is None:
+            raise InvalidInput([FieldProblem("team", f"you are not a member of a team {slug!r}")])
+        return team
+    mine = list(teams[:2])
+    if len(mine) != 1:
+        message = "you are in no team" if not mine else "you are in several teams; name one"
+        raise InvalidInput([FieldProblem("team", message)])
+    return mine[0]
+
+
+def _replay(team: Team, requester: User, key: str, body_sha256: str) -> Submitted | None:
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        message = f"must be at most {IDEMPOTENCY_KEY_MAX} characters"
+        raise InvalidInput([FieldProblem("Idempotency-Key", message)])
+    earlier = OptimizationRequest.objects.filter(
+        team=team, requester=requester, idempotency_key=key
+    ).first()
+    if earlier is None:
+        return None
+    if earlier.body_sha256 != body_sha256:
+        raise IdempotencyMismatch(
+            f"Idempotency-Key {key!r} was already used with a different body "
+            f"(request {earlier.pk}); use a new key for a new request."
+        )
+    return Submitted(request=earlier, created=False)
+
+
+def _save(
+    submission: Submission,
+    requester: User,
+    *,
+    idempotency_key: str,
+    body_sha256: str,
+    campaign: Campaign | None,
+    rerun_of: OptimizationRequest | None,
+    http_request: HttpRequest | None,
+    enqueue: bool,
+) -> OptimizationRequest:
+    problem, run = submission.problem, submission.run
+    request = OptimizationRequest.objects.create(
+        team=submission.team,
+        requester=requester,
+        campaign=campaign,
+        rerun_of=rerun_of,
+        title=submission.title,
+        schema_version=submission.schema_version,
+        problem=problem.data,
+        problem_kind=problem.kind,
+        num_variables=problem.num_variables,
+        sense=problem.sense,
+        settings=run.as_dict(),
+        fingerprint=submission.fingerprint,
+        cache_policy=run.cache,
+        idempotency_key=idempotency_key,
+        body_sha256=body_sha256,
+        deadline=timezone.now() + timedelta(seconds=run.deadline_seconds),
+        correlation_id=get_correlation_id(),
+    )
+    audit_record(
+        action=AuditAction.REQUEST_SUBMITTED,
+        obj=request,
+        actor=requester,
+        after=_audit_view(request),
+        request=http_request,
+    )
+    request_grant_team_permissions(request, actor=requester)
+    if rerun_of is not None:
+        audit_record(
+            action=AuditAction.REQUEST_RERUN,
+            obj=rerun_of,
+            actor=requester,
+            after={"rerun": request.id, "settings": request.settings},
+            request=http_request,
+        )
+    runs_create(request=request, solvers=run.solvers, enqueue=enqueue)
+    return request
+
+
+def runs_create(
+    *, request: OptimizationRequest, solvers: Sequence[SolverSpec], enqueue: bool = True
+) -> list[Run]:
+    """One run per solver spec: copied from the cache when allowed, else queued.
+
+    Runs of a request in a campaign that is still collecting stay queued
+    without a message; the campaign's dispatch sends them in one burst.
+    """
+    sources = [
+        cache_source(request=request, solver=spec.name, backend=spec.backend or "")
+        for spec in solvers
+    ]
+    Run.objects.bulk_create(
+        Run(
+            request=request,
+            solver=spec.name,
+            kind=solving.solver_kind(spec.name) or solving.CLASSICAL,
+            backend=spec.backend or "",
+            options=spec.options,
+            max_attempts=settings.JOBS_MAX_ATTEMPTS,
+            **(cached_run_fields(source) if source else {}),
+        )
+        for spec, source in zip(solvers, sources, strict=True)
+    )
+    runs = list(request.runs.order_by("id"))  # SQLite's bulk_create may not return ids
+    for run, source in zip(runs, sources, strict=True):
+        if source is not None:
+            run_copy_results(run=run, source=source)
+    to_queue = [run for run in runs if run.status == RunStatus.QUEUED]
+    # Read now, not from the caller's object: the campaign may have dispatched
+    # meanwhile (if this still races, the reaper sends the runs later).
+    held = (
+        request.campaign_id is not None
+        and Campaign.objects.filter(
+            id=request.campaign_id, status=CampaignStatus.COLLECTING
+        ).exists()
+    )
+    if enqueue and not held:
+        runs_enqueue(run_ids=[r.id for r in to_queue])
+    request_finalise_if_done(request=request)
+    return runs
+
+
+def _audit_view(request: OptimizationRequest) -> dict[str, Any]:
+    """The facts an auditor needs about a request, without the (large) problem."""
+    return {
+        "status": request.status,
+        "title": request.title,
+        "problem_kind": request.problem_kind,
+        "num_variables": request.num_variables,
+        "fingerprint": request.fingerprint,
+        "settings": request.settings,
+        "deadline": request.deadline,
+    }

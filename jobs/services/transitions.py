@@ -1,0 +1,110 @@
+"""The only way a request or a run changes status.
+
+Each table lists, for a status, where it may go next. A change is one
+conditional UPDATE (``WHERE id = ... AND status IN <allowed sources>``), so of
+two conflicting changes at the same moment the database lets exactly one
+through and the other sees zero rows and gets ``Conflict``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from jobs.errors import Conflict, StaleAttempt
+from jobs.models import OptimizationRequest, RequestStatus, Run, RunStatus
+from jobs.models.run import RUN_TERMINAL
+from jobs.services.budget import run_spend_close
+
+R = RequestStatus
+REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
+    R.SUBMITTED: frozenset({R.RUNNING, R.READY_FOR_REVIEW, R.FAILED, R.CANCELLED}),
+    R.RUNNING: frozenset({R.READY_FOR_REVIEW, R.FAILED, R.CANCELLED}),
+    R.READY_FOR_REVIEW: frozenset({R.RECOMMENDED, R.CANCELLED}),
+    R.RECOMMENDED: frozenset({R.APPROVED, R.REJECTED}),
+    R.APPROVED: frozenset(),
+    R.REJECTED: frozenset(),
+    R.FAILED: frozenset(),
+    R.CANCELLED: frozenset(),
+}
+
+S = RunStatus
+RUN_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.QUEUED: frozenset({S.RUNNING, S.CANCELLED, S.TIMED_OUT}),
+    # Back to queued: a transient failure's retry, or the reaper after a lost worker.
+    S.RUNNING: frozenset({S.SUCCEEDED, S.FAILED, S.TIMED_OUT, S.CANCELLED, S.QUEUED}),
+    S.SUCCEEDED: frozenset(),
+    S.FAILED: frozenset(),
+    S.TIMED_OUT: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+
+def sources(table: dict[str, frozenset[str]], target: str) -> list[str]:
+    """Every status from which ``target`` may be reached."""
+    return sorted(status for status, targets in table.items() if target in targets)
+
+
+def request_transition(
+    *, request_id: int, to: str, from_: tuple[str, ...] | None = None, **fields: Any
+) -> None:
+    """Move a request to ``to`` and set ``fields``, or raise ``Conflict``.
+
+    ``from_`` narrows the legal sources (e.g. "only if still submitted").
+    """
+    allowed = _narrowed(sources(REQUEST_TRANSITIONS, to), from_)
+    updated = OptimizationRequest.objects.filter(id=request_id, status__in=allowed).update(
+        status=to, updated_at=timezone.now(), **fields
+    )
+    if updated == 0:
+        current = (
+            OptimizationRequest.objects.filter(id=request_id)
+            .values_list("status", flat=True)
+            .first()
+        )
+        raise Conflict(f"Request {request_id} cannot move from {current!r} to {str(to)!r}.")
+
+
+def run_transition(
+    *,
+    run_id: int,
+    to: str,
+    from_: tuple[str, ...] | None = None,
+    fence: int | None = None,
+    where: Q | None = None,
+    **fields: Any,
+) -> None:
+    """Move a run to ``to`` and set ``fields``, or raise.
+
+    ``fence`` is a worker's fencing token, the attempt it claimed: the change
+    happens only if the run is still on that attempt, else ``StaleAttempt``. ``where`` adds a
+    condition of the caller's (e.g. the attempt cap of a claim).
+    """
+    allowed = _narrowed(sources(RUN_TRANSITIONS, to), from_)
+    condition = Q(id=run_id, status__in=allowed)
+    if where is not None:
+        condition &= where
+    if fence is not None:
+        condition &= Q(attempt=fence)
+    updated = Run.objects.filter(condition).update(status=to, updated_at=timezone.now(), **fields)
+    if updated:
+        if to in RUN_TERMINAL:
+            # A finished run's spend is settled (or its reservation released)
+            # in the same transaction as the status change, before any audit
+            # event: the budget row lock precedes the audit lock everywhere.
+            run_spend_close(run_id=run_id)
+        return
+    current = Run.objects.filter(id=run_id).values("status", "attempt").first()
+    if fence is not None and current is not None:
+        raise StaleAttempt(
+            f"Run {run_id} attempt {fence} may not move to {str(to)!r}: the run is "
+            f"{current['status']!r} on attempt {current['attempt']}."
+        )
+    status = current["status"] if current else None
+    raise Conflict(f"Run {run_id} cannot move from {status!r} to {str(to)!r}.")
+
+
+def _narrowed(allowed: list[str], from_: tuple[str, ...] | None) -> list[str]:
+    return allowed if from_ is None else [s for s in allowed if s in from_]

@@ -1,0 +1,145 @@
+"""The request pages: list with filters and live-status hooks, submit form, one request."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from jobs.models import OptimizationRequest, Run
+from tests.jobs.conftest import maxcut, work
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def browser(client, analyst, password):
+    assert client.login(username=analyst.username, password=password)
+    return client
+
+
+def form(**changes):
+    data = {
+        "title": "",
+        "team": "demo",
+        "problem": json.dumps(maxcut()),
+        "solvers": ["exact", "local_search"],
+        "quantum_backend": "aer_statevector",
+        "options": "{}",
+        "cache": "bypass",
+        "on_budget_exceeded": "refuse",
+    }
+    data.update(changes)
+    return data
+
+
+def test_pages_need_a_login(client):
+    for url in ("/requests/", "/requests/new/", "/requests/1/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_the_nav_links_to_requests_for_analysts(browser):
+    html = browser.get("/").content.decode()
+    assert 'href="/requests/"' in html and 'href="/requests/new/"' in html
+
+
+def test_the_form_offers_examples_and_fills_one_in(browser):
+    html = browser.get("/requests/new/").content.decode()
+    assert "?example=maxcut-6" in html and "?example=portfolio-6" in html
+    filled = browser.get("/requests/new/?example=maxcut-6").content.decode()
+    assert "&quot;maxcut&quot;" in filled
+    assert '<label for="id_problem">' in filled
+
+
+def test_submitting_the_form_creates_a_request_and_shows_it(browser):
+    response = browser.post("/requests/new/", form(title="From the form"), follow=True)
+    assert response.status_code == 200
+    req = OptimizationRequest.objects.get()
+    assert req.title == "From the form"
+    assert list(req.runs.values_list("solver", flat=True)) == ["exact", "local_search"]
+    html = response.content.decode()
+    assert f"#{req.id} From the form" in html and "Request #" in html
+
+
+def test_an_uploaded_file_replaces_the_text(browser):
+    upload = SimpleUploadedFile("p.json", json.dumps(maxcut(5)).encode(), "application/json")
+    browser.post("/requests/new/", form(problem="", problem_file=upload))
+    assert OptimizationRequest.objects.get().num_variables == 5
+
+
+def test_bad_json_is_shown_inline_tied_to_the_field(browser):
+    response = browser.post("/requests/new/", form(problem="{nope"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="id_problem_error"' in html and "is not valid JSON" in html
+    assert 'aria-describedby="id_problem_helptext id_problem_error"' in html
+    assert 'aria-invalid="true"' in html
+    assert OptimizationRequest.objects.count() == 0
+
+
+def test_the_services_errors_land_on_the_right_fields(browser):
+    bad = maxcut()
+    bad["graph"]["edges"][2][0] = 40
+    response = browser.post(
+        "/requests/new/",
+        form(problem=json.dumps(bad), shots="0", solvers=["qaoa"], quantum_backend="warp"),
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "problem.graph.edges[2][0]" in html
+    assert OptimizationRequest.objects.count() == Run.objects.count() == 0
+    # The problem is checked first; fix it and the other fields' errors show.
+    response = browser.post(
+        "/requests/new/", form(shots="0", solvers=["qaoa"], quantum_backend="warp")
+    )
+    html = response.content.decode()
+    assert 'id="id_shots_error"' in html and "must be between 1 and" in html
+    assert 'id="id_quantum_backend_error"' in html and "qaoa: " in html and "warp" in html
+
+
+def test_the_list_shows_requests_with_hooks_for_live_status(browser, submit):
+    req = submit(title="Listed")
+    html = browser.get("/requests/").content.decode()
+    assert f'data-request-id="{req.id}"' in html and 'data-status="submitted"' in html
+    assert 'id="request-table"' in html and "js/requests.js" in html
+    assert "<script>" not in html  # the CSP forbids inline scripts
+    filtered = browser.get("/requests/?status=cancelled").content.decode()
+    assert "Listed" not in filtered
+
+
+def test_a_request_page_shows_runs_timings_candidates_and_fallback(browser, submit):
+    req = work(submit(title="Shown"))
+    OptimizationRequest.objects.filter(id=req.id).update(
+        fallback=True, fallback_reason="qaoa timed out at the deadline."
+    )
+    html = browser.get(f"/requests/{req.id}/").content.decode()
+    assert "Ranked candidates" in html and "exact" in html and "local_search" in html
+    assert f'data-run-id="{req.runs.first().id}"' in html
+    assert "qaoa timed out at the deadline." in html
+    assert 'data-active="false"' in html
+
+
+def test_cancel_and_rerun_buttons_work(browser, submit):
+    req = submit()
+    response = browser.post(f"/requests/{req.id}/cancel/", follow=True)
+    assert "cancelled" in response.content.decode()
+    req.refresh_from_db()
+    assert req.status == "cancelled"
+    response = browser.post(f"/requests/{req.id}/rerun/", follow=True)
+    rerun = OptimizationRequest.objects.exclude(id=req.id).get()
+    assert rerun.rerun_of_id == req.id and "Rerun of" in response.content.decode()
+
+
+def test_another_teams_request_page_is_not_found(client, make_user, make_team, submit, password):
+    req = submit()
+    make_user("zed", "analyst", team=make_team("other"))
+    client.login(username="zed", password=password)
+    assert client.get(f"/requests/{req.id}/").status_code == 404
+
+
+def test_approvers_do_not_see_the_submit_form(client, approver, password):
+    client.login(username=approver.username, password=password)
+    assert client.get("/requests/new/").status_code == 403
+    assert client.get("/requests/").status_code == 200
