@@ -19,7 +19,6 @@ from approvals.services.common import (
     ranked_candidate,
     required_text,
 )
-from approvals.services.signing import signatures_void_for_request
 from jobs.errors import Conflict
 from jobs.models import OptimizationRequest, RequestStatus
 from jobs.services import request_rerun, request_transition
@@ -105,36 +104,21 @@ def request_rerun_ask(
 ) -> OptimizationRequest:
     """Run the problem again with changed settings, as a new request linked to this one.
 
-    The original's pending approvals are voided in the same transaction: they
-    were given to results the analyst has just said need redoing.
+    jobs' ``request_rerun`` records the re-run and voids the original's
+    pending approvals; the analyst's reason is kept as a comment in the same
+    transaction.
     """
     access_request(actor, request.pk, "rerun")
     with transaction.atomic():
-        locked = lock_request(request.pk)
-        submitted = request_rerun(
-            request=locked,
+        rerun = request_rerun(
+            request=request,
             actor=actor,
             solvers=solvers,
             shots=shots,
             seed=seed,
             deadline_seconds=deadline_seconds,
             http_request=http_request,
-        )
-        rerun = submitted.request
-        audit_record(
-            action=AuditAction.REQUEST_RERUN,
-            obj=locked,
-            actor=actor,
-            after={"rerun": rerun.pk, "settings": rerun.settings},
-            reason=comment,
-            request=http_request,
-        )
-        signatures_void_for_request(
-            request=locked,
-            reason=f"re-run requested as request #{rerun.pk}",
-            actor=actor,
-            http_request=http_request,
-        )
+        ).request
         if comment.strip():
-            request_comment(request=locked, actor=actor, body=comment, http_request=http_request)
+            request_comment(request=request, actor=actor, body=comment, http_request=http_request)
     return rerun

@@ -70,20 +70,36 @@ def request_rerun(
 ) -> Submitted:
     """Submit the same problem again as a new request linked to the original.
 
-    Settings not given are the original's; the original is left as it is.
+    Settings not given are the original's; the original is left as it is,
+    except that its pending approvals are voided: they were given to results
+    someone has just asked to redo. Every re-run (API, page, review form)
+    comes through here, so none can leave a stale signature standing.
     """
+    # Imported here: approvals' services import jobs' at module level.
+    from approvals.services.signing import signatures_void_for_request
+
     original = request.settings
-    return request_submit(
-        requester=actor,
-        problem=request.problem,
-        schema_version=request.schema_version,
-        team=request.team.slug,
-        title=request.title,
-        solvers=solvers if solvers is not None else original["solvers"],
-        shots=shots if shots is not None else original["shots"],
-        seed=seed if seed is not None else original["seed"],
-        deadline_seconds=deadline_seconds or original["deadline_seconds"],
-        cache=cache or "bypass",
-        rerun_of=request,
-        http_request=http_request,
-    )
+    with transaction.atomic():
+        # Lock order everywhere: request row, then budget row, then the audit lock.
+        locked = OptimizationRequest.objects.select_for_update().get(pk=request.pk)
+        submitted = request_submit(
+            requester=actor,
+            problem=locked.problem,
+            schema_version=locked.schema_version,
+            team=request.team.slug,
+            title=locked.title,
+            solvers=solvers if solvers is not None else original["solvers"],
+            shots=shots if shots is not None else original["shots"],
+            seed=seed if seed is not None else original["seed"],
+            deadline_seconds=deadline_seconds or original["deadline_seconds"],
+            cache=cache or "bypass",
+            rerun_of=locked,
+            http_request=http_request,
+        )
+        signatures_void_for_request(
+            request=locked,
+            reason=f"re-run requested as request #{submitted.request.pk}",
+            actor=actor,
+            http_request=http_request,
+        )
+    return submitted

@@ -235,6 +235,23 @@ def test_two_approvals_when_the_policy_asks_for_two(client_as, recommended, peop
     assert second.json()["request_status"] == "approved"
 
 
+def test_a_rerun_through_the_jobs_api_voids_the_pending_approvals(
+    client_as, recommended, people, team
+):
+    ApprovalPolicy.objects.create(team=team, approvals_required=2, approvals_required_above_cost=2)
+    client_as(people.apo).post(
+        url(recommended, "approve"), approve_body(recommended), format="json"
+    )
+    response = client_as(people.ana).post(
+        f"/api/v1/requests/{recommended.pk}/rerun/",
+        {"solvers": [{"name": "exact"}]},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    signature = Signature.objects.get(request=recommended)
+    assert signature.void_reason == f"re-run requested as request #{response.json()['id']}"
+
+
 # Decisions ------------------------------------------------------------------
 
 
