@@ -3,45 +3,23 @@ connections, committing for real."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from approvals.models import ApprovalPolicy, Decision, Signature
 from jobs.models import RequestStatus
 from tests.approvals.review_support import best, ranked_request
 from tests.conftest import PASSWORD
+from tests.support.concurrency import at_once, token_client
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _together(calls: list[tuple[str, Callable[[APIClient], Any]]]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    responses: list[Any] = [None] * len(calls)
-
-    def go(i: int, token: str, call: Callable[[APIClient], Any]) -> None:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        try:
-            barrier.wait()
-            responses[i] = call(client)
-        except Exception as exc:
-            responses[i] = exc
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=go, args=(i, token, call)) for i, (token, call) in enumerate(calls)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return responses
+    return at_once([lambda t=t, c=c: c(token_client(t)) for t, c in calls], timeout=60)
 
 
 @pytest.fixture

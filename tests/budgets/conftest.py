@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from jobs import services
-from jobs.models import Budget, OptimizationRequest, RunStatus
+from jobs.models import Budget, OptimizationRequest
 from jobs.services.budget import current_period
 from quantum.models import BackendConfig
 
@@ -85,15 +85,3 @@ def submit(analyst: Any) -> Callable[..., OptimizationRequest]:
         return services.request_submit(requester=requester, **kwargs).request
 
     return go
-
-
-def work(request: OptimizationRequest, rounds: int = 5) -> OptimizationRequest:
-    """What a worker does for every queued run, in this process, until none is left."""
-    for _ in range(rounds):
-        queued = list(request.runs.filter(status=RunStatus.QUEUED).values_list("id", flat=True))
-        if not queued:
-            break
-        for run_id in queued:
-            services.run_execute(run_id=run_id, worker="test-worker")
-    request.refresh_from_db()
-    return request

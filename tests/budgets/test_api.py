@@ -307,7 +307,7 @@ def test_roles_that_cannot_submit_cannot_estimate(make_user, client_as, team):
 
 
 def test_a_request_shows_its_cost(analyst, client_as, priced, budget):
-    from tests.budgets.conftest import work
+    from tests.jobs.conftest import work
 
     priced("aer_statevector", per_task="1", per_shot="0.001")
     budget(limit="10")

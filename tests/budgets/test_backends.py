@@ -9,7 +9,8 @@ from jobs.errors import InvalidInput
 from jobs.models import LedgerEntry, OptimizationRequest, Run, RunStatus
 from jobs.services.backends import backend_test_connection
 from quantum.models import BackendConfig, ensure_default_backends
-from tests.budgets.conftest import TINY_QAOA, maxcut, work
+from tests.budgets.conftest import TINY_QAOA, maxcut
+from tests.jobs.conftest import work
 
 
 def _errors(exc: InvalidInput) -> dict[str, str]:

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from jobs.models import LedgerEntry
-from tests.budgets.conftest import TINY_QAOA, maxcut, work
+from tests.budgets.conftest import TINY_QAOA, maxcut
+from tests.jobs.conftest import work
 
 
 @pytest.fixture

@@ -3,39 +3,21 @@ committing for real, so only the budget row's lock stands between them and overs
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from jobs import services
 from jobs.models import Budget, LedgerEntry, OptimizationRequest, Run, TeamQuota
 from jobs.services.budget import BudgetExceeded, QuotaExceeded
 from tests.budgets.conftest import CLASSICAL, TINY_QAOA, maxcut
+from tests.support.concurrency import at_once
 
 
 def _at_once(n: int, call: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(n)
-    outcomes: list[Any] = [None] * n
-
-    def go(i: int) -> None:
-        try:
-            barrier.wait()
-            outcomes[i] = call(i)
-        except Exception as exc:
-            outcomes[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return outcomes
+    return at_once([lambda i=i: call(i) for i in range(n)])
 
 
 def _submit(analyst: Any, solvers: list[dict[str, Any]]) -> Callable[[int], Any]:

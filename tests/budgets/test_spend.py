@@ -18,7 +18,8 @@ from jobs.services.budget import (
     run_spend_close,
 )
 from quantum.models import BackendConfig
-from tests.budgets.conftest import CLASSICAL, TINY_QAOA, maxcut, work
+from tests.budgets.conftest import CLASSICAL, TINY_QAOA, maxcut
+from tests.jobs.conftest import work
 
 SHOTS = 1000
 

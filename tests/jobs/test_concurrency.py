@@ -8,36 +8,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from jobs.models import OptimizationRequest, Run
 from tests.jobs.conftest import FAST_SOLVERS, maxcut
+from tests.support.concurrency import at_once, token_client
 
 URL = "/api/v1/requests/"
 
 
 def _at_once(n: int, call: Callable[[APIClient], Any], token: str) -> list[Any]:
-    barrier = threading.Barrier(n)
-    responses: list[Any] = [None] * n
-
-    def go(i: int) -> None:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        try:
-            barrier.wait()
-            responses[i] = call(client)
-        except Exception as exc:
-            responses[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return responses
+    return at_once([lambda: call(token_client(token)) for _ in range(n)], timeout=60)
 
 
 @pytest.mark.postgres

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from jobs.errors import Conflict, StaleAttempt
 from jobs.models import OptimizationRequest, RequestStatus, Run, RunStatus
 from jobs.services import REQUEST_TRANSITIONS, RUN_TRANSITIONS, request_transition, run_transition
+from tests.support.concurrency import at_once
 
 REQUEST_PAIRS = [(a, b) for a in RequestStatus.values for b in RequestStatus.values if a != b]
 RUN_PAIRS = [(a, b) for a in RunStatus.values for b in RunStatus.values if a != b]
@@ -80,24 +79,7 @@ def test_a_write_fenced_by_an_old_attempt_is_refused(submit):
 
 def _race(*calls: Callable[[], Any]) -> list[Any]:
     """Start every call at the same moment, each on its own connection; their outcomes."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[Any] = [None] * len(calls)
-
-    def run(i: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            outcomes[i] = call() or "ok"
-        except Exception as exc:
-            outcomes[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return outcomes
+    return at_once([lambda c=c: c() or "ok" for c in calls], timeout=30)
 
 
 @pytest.mark.django_db(transaction=True)
