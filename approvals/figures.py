@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 from django.core.cache import cache
+from django.db import transaction
 
 from approvals.digest import signing_digest
 from approvals.distributions import (
@@ -86,6 +87,25 @@ def request_figures(request_obj: OptimizationRequest) -> dict[str, Any]:
         }
         cache.set(key, payload, FIGURES_CACHE_SECONDS)
     return payload
+
+
+def figures_warm(*, request_id: int) -> None:
+    """Build and cache a request's figures before anyone opens the page.
+
+    Enqueued (on commit) when a request is ranked and when a candidate is
+    recommended, the two events that change what the figures show, so the
+    reviewer's first view reads the shared cache instead of paying the
+    build of a large distribution.
+    """
+    request_obj = OptimizationRequest.objects.filter(pk=request_id).first()
+    if request_obj is not None:
+        request_figures(request_obj)
+
+
+def figures_warm_on_commit(request_id: int) -> None:
+    from approvals.tasks import warm_figures
+
+    transaction.on_commit(lambda: warm_figures.delay(request_id))
 
 
 def build_figures(request_obj: OptimizationRequest, recommended: Candidate | None) -> list[Figure]:

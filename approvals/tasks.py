@@ -15,3 +15,10 @@ def verify_audit_chain() -> None:
 @shared_task(name="approvals.anchor_audit_head", ignore_result=True, expires=3600)
 def anchor_audit_head() -> None:
     audit.anchor_write()
+
+
+@shared_task(name="approvals.warm_figures", ignore_result=True, expires=3600)
+def warm_figures(request_id: int) -> None:
+    from approvals.figures import figures_warm
+
+    figures_warm(request_id=request_id)

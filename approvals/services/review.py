@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from approvals.audit import AuditAction, audit_record
+from approvals.figures import figures_warm_on_commit
 from approvals.models import Comment, Recommendation
 from approvals.permissions import access_request, user_may
 from approvals.services.common import (
@@ -63,6 +64,7 @@ def request_recommend(
             reason=comment,
             request=http_request,
         )
+        figures_warm_on_commit(locked.pk)  # the figures mark the recommended candidate
     return recommendation
 
 

@@ -97,6 +97,11 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A cache shared by the web and worker processes: the worker builds a ranked
+# request's figures so the reviewer's first view does not. Files under var/
+# on embedded defaults; CACHE_URL=redis://... in a deployment.
+CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",

@@ -31,3 +31,6 @@ AUDIT_ALLOW_FLUSH = True
 # Test-only backends (tests/support/backends.py) a real worker process
 # registers at start, e.g. a deliberately slow simulator for the SIGKILL test.
 JOBS_TEST_BACKENDS_MODULE = env.str("HR_TEST_BACKENDS_MODULE", default="")
+
+# Per-process and cleared between tests that care; no test reads another's figures.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

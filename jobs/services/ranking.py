@@ -12,6 +12,7 @@ from typing import Any
 from django.utils import timezone
 
 from approvals.audit import AuditAction, audit_record
+from approvals.figures import figures_warm_on_commit
 from jobs import solving
 from jobs.models import Candidate, OptimizationRequest, RequestStatus, Run, RunStatus, Tier
 from jobs.models.request import REQUEST_ACTIVE
@@ -72,6 +73,7 @@ def request_finalise(*, request: OptimizationRequest, system: str = "jobs.rankin
             after={"fallback": True},
             reason=reason,
         )
+    figures_warm_on_commit(request.id)
     return True
 
 

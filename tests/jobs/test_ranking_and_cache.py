@@ -94,3 +94,29 @@ def test_the_cache_is_per_team(submit, make_team, make_user):
     outsider = make_user("zed", "analyst", team=make_team("other"))
     theirs = submit(requester=outsider, cache="prefer")
     assert set(theirs.runs.values_list("status", flat=True)) == {"queued"}
+
+
+def test_a_ranked_request_has_its_figures_built_before_anyone_opens_it(
+    submit, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from approvals import figures
+    from hybridreview.celery import app
+
+    # The warm-up is a Celery task sent on commit; run it inline here.
+    cache.clear()
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            req = work(submit())
+    finally:
+        app.conf.task_always_eager = False
+    assert req.status == "ready_for_review"
+
+    def rebuilt(*_args, **_kwargs):
+        raise AssertionError("the page rebuilt figures the worker had already built")
+
+    monkeypatch.setattr(figures, "build_figures", rebuilt)
+    payload = figures.request_figures(req)
+    assert payload["request"] == req.pk and payload["figures"]
