@@ -40,9 +40,9 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.results import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-START, END = "<!-- pipeline:start -->", "<!-- pipeline:end -->"
 QAOA_OPTIONS = {"reps": 2}
 SHOTS, SEED = 4096, 7
 
@@ -274,7 +274,6 @@ def report(a: dict[str, Any], b: dict[str, Any], workers: int) -> str:
     ok_b = "meets" if b["ratio"] >= 0.9 else "misses"
     return "\n".join(
         [
-            START,
             "## pipeline",
             "",
             f"`python -m bench.pipeline`, {when}; {platform.processor() or platform.machine()}, "
@@ -302,21 +301,8 @@ def report(a: dict[str, Any], b: dict[str, Any], workers: int) -> str:
             "(same machine, in-process API client).",
             f"Load average (1 min) at start and end: {LOAD[0]:.1f}, {os.getloadavg()[0]:.1f} "
             f"on {os.cpu_count()} cores: other work on the machine shows up in both columns.",
-            END,
         ]
     )
-
-
-def write(section: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, leaving every other section alone."""
-    text = RESULTS.read_text() if RESULTS.exists() else ""
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after
-    else:
-        text = (text.rstrip() + "\n\n" if text.strip() else "") + section + "\n"
-    RESULTS.write_text(text)
 
 
 LOAD = os.getloadavg()
@@ -338,7 +324,7 @@ def main() -> None:
     section = report(a, b, args.workers)
     print(section)
     if not args.no_write:
-        write(section)
+        write_section("pipeline", section)
 
 
 if __name__ == "__main__":

@@ -28,8 +28,8 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-START, END = "<!-- review-page:start -->", "<!-- review-page:end -->"
+from bench.results import write_section
+
 REPEATS = 7
 
 
@@ -122,18 +122,7 @@ def main() -> None:
     ]
     table = "\n".join(lines)
     print(table)
-    _write(table)
-
-
-def _write(table: str) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else ""
-    block = f"{START}\n{table}\n{END}"
-    if START in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(text)
+    write_section("review-page", table)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,483 @@
+"""Solver benchmarks against fixed instances; prints tables and writes bench/RESULTS.md.
+
+    python -m bench.solvers            # the full suite (~20-30 min on 2 cores)
+    python bench/solvers.py --quick    # small instances only (~2 min)
+
+Sections:
+  A. our QAOA on aer_statevector vs qiskit-optimization 0.7's QAOA
+     (MinimumEigenOptimizer, StatevectorSampler): same reps, shots, seed,
+     COBYLA budget. Time ratio ours/theirs, probability of sampling an
+     optimum, approximation ratio (AR) of the best sample and of the
+     expected energy.
+  B. exact search at n=24 (n=20 quick): seconds and peak traced memory.
+  C. annealing and local search reach the optimum on every suite instance.
+  D. annealing vs local search on a 1000-node 3-regular MaxCut.
+  E. aer_noisy:fake_torino at 4096 shots on the optimised QAOA circuit:
+     time against the ideal run and against qiskit-ibm-runtime's local
+     testing mode (SamplerV2(mode=FakeTorino())) on the same ISA circuit,
+     and the total variation distances between the three distributions.
+
+AR of a value v: (v - worst) / (optimum - worst) over feasible assignments,
+so 1 is optimal and 0 the worst, whatever the signs. AR of the expectation
+uses BQM energies (penalties included, as the optimiser sees them):
+(E_max - <E>) / (E_max - E_min).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+import time
+import tracemalloc
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.results import write_section
+from quantum import Problem, get_backend, parse_problem, solve
+from quantum.solvers import annealing, exact, local_search
+
+REPS, MAXITER, SHOTS, SEED = 2, 100, 4096, 7
+OTHER_SEED = SEED + 1_000_003  # far beyond SEED + shots: an independent sample
+OPT_TOL = 1e-9
+
+
+# -- instances ---------------------------------------------------------------
+
+
+def maxcut(n: int, edges: list[tuple[int, int]]) -> Problem:
+    return parse_problem(
+        {"type": "maxcut", "graph": {"nodes": n, "edges": [list(e) for e in edges]}}
+    )
+
+
+def regular3(n: int, seed: int) -> Problem:
+    """Random 3-regular graph by the configuration model, redrawn until simple."""
+    rng = np.random.default_rng(seed)
+    while True:
+        stubs = np.repeat(np.arange(n), 3)
+        rng.shuffle(stubs)
+        pairs = {tuple(sorted(map(int, p))) for p in stubs.reshape(-1, 2)}
+        if len(pairs) == 3 * n // 2 and all(a != b for a, b in pairs):
+            return maxcut(n, sorted(pairs))  # type: ignore[arg-type]
+
+
+def erdos_renyi(n: int, seed: int, p: float = 0.5) -> Problem:
+    rng = np.random.default_rng(seed)
+    edges = [(i, j) for i in range(n) for j in range(i + 1, n) if rng.random() < p]
+    return maxcut(n, edges)
+
+
+def qubo(n: int, seed: int) -> Problem:
+    rng = np.random.default_rng(seed)
+    quadratic = [
+        [i, j, float(rng.normal())] for i in range(n) for j in range(i + 1, n) if rng.random() < 0.5
+    ]
+    return parse_problem(
+        {"type": "qubo", "linear": rng.normal(size=n).tolist(), "quadratic": quadratic}
+    )
+
+
+def portfolio(n: int, seed: int) -> Problem:
+    rng = np.random.default_rng(seed)
+    loadings = rng.normal(scale=0.2, size=(n, 3))
+    covariance = loadings @ loadings.T + np.diag(rng.uniform(0.01, 0.05, n))
+    return parse_problem(
+        {
+            "type": "portfolio",
+            "expected_returns": rng.uniform(0.02, 0.2, n).tolist(),
+            "covariance": covariance.tolist(),
+            "budget": n // 2,
+            "risk_factor": 0.5,
+        }
+    )
+
+
+def suite(quick: bool) -> list[tuple[str, Problem]]:
+    sizes = [8, 10] if quick else [8, 10, 12, 14, 16]
+    instances = [(f"maxcut-3reg-{n}", regular3(n, 1000 + n)) for n in sizes]
+    instances += [(f"maxcut-er-{n}", erdos_renyi(n, 2000 + n)) for n in sizes]
+    instances += [(f"qubo-{n}", qubo(n, 3000 + n)) for n in ([8] if quick else [8, 12])]
+    instances += [(f"portfolio-{n}", portfolio(n, 4000 + n)) for n in ([8] if quick else [8, 10])]
+    return instances
+
+
+# -- reference values ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reference:
+    optimum: float
+    worst: float
+    energy_min: float
+    energy_max: float
+
+
+def reference(problem: Problem) -> Reference:
+    n = problem.num_variables
+    xs = (np.arange(1 << n)[:, None] >> np.arange(n)) & 1
+    objectives, feasible = problem.evaluate_many(xs)
+    energies = problem.bqm.energies(xs)
+    values = objectives[feasible]
+    best, worst = (
+        (values.max(), values.min())
+        if problem.sense == "maximize"
+        else (values.min(), values.max())
+    )
+    return Reference(float(best), float(worst), float(energies.min()), float(energies.max()))
+
+
+def distribution_metrics(
+    problem: Problem, ref: Reference, xs: np.ndarray, probs: np.ndarray
+) -> dict[str, float]:
+    objectives, feasible = problem.evaluate_many(xs)
+    energies = problem.bqm.energies(xs)
+    probs = probs / probs.sum()
+    is_opt = feasible & (np.abs(objectives - ref.optimum) <= OPT_TOL * max(1.0, abs(ref.optimum)))
+    feasible_values = objectives[feasible]
+    if feasible_values.size:
+        best = feasible_values.max() if problem.sense == "maximize" else feasible_values.min()
+        ar_best = (
+            (best - ref.worst) / (ref.optimum - ref.worst) if ref.optimum != ref.worst else 1.0
+        )
+    else:
+        ar_best = float("nan")
+    expected = float(probs @ energies)
+    span = ref.energy_max - ref.energy_min
+    return {
+        "p_opt": float(probs[is_opt].sum()),
+        "ar_best": float(ar_best),
+        "ar_expect": (ref.energy_max - expected) / span if span else 1.0,
+    }
+
+
+def counts_to_arrays(counts: dict[str, int], n: int) -> tuple[np.ndarray, np.ndarray]:
+    keys = list(counts)
+    xs = np.array([[int(b) for b in reversed(k)] for k in keys], dtype=np.int8).reshape(
+        len(keys), n
+    )
+    return xs, np.array([counts[k] for k in keys], dtype=np.float64)
+
+
+# -- A: ours vs qiskit-optimization ----------------------------------------------
+
+
+def ours_qaoa(problem: Problem) -> tuple[float, dict[str, int], Any]:
+    started = time.perf_counter()
+    result = solve(
+        problem,
+        solver="qaoa",
+        options={"reps": REPS, "maxiter": MAXITER},
+        shots=SHOTS,
+        seed=SEED,
+        backend="aer_statevector",
+    )
+    return time.perf_counter() - started, result.counts, result
+
+
+def theirs_qaoa(problem: Problem) -> tuple[float, np.ndarray, np.ndarray]:
+    from qiskit.primitives import StatevectorSampler
+    from qiskit_optimization import QuadraticProgram
+    from qiskit_optimization.algorithms import MinimumEigenOptimizer
+    from qiskit_optimization.minimum_eigensolvers import QAOA
+    from qiskit_optimization.optimizers import COBYLA
+    from qiskit_optimization.utils import algorithm_globals
+
+    started = time.perf_counter()
+    algorithm_globals.random_seed = SEED
+    bqm = problem.bqm  # the same penalised, minimised model ours optimises
+    program = QuadraticProgram("bench")
+    for i in range(bqm.num_variables):
+        program.binary_var(f"x{i}")
+    program.minimize(
+        constant=bqm.offset,
+        linear=list(bqm.linear),
+        quadratic={(f"x{i}", f"x{j}"): c for (i, j), c in bqm.quadratic.items()},
+    )
+    sampler = StatevectorSampler(default_shots=SHOTS, seed=SEED)
+    qaoa = QAOA(sampler, COBYLA(maxiter=MAXITER), reps=REPS)
+    result = MinimumEigenOptimizer(qaoa).solve(program)
+    elapsed = time.perf_counter() - started
+    xs = np.array([s.x for s in result.samples], dtype=np.int8)
+    probs = np.array([s.probability for s in result.samples], dtype=np.float64)
+    return elapsed, xs, probs
+
+
+def section_a(instances: list[tuple[str, Problem]], refs: dict[str, Reference]) -> list[list[str]]:
+    # One-off costs (imports, Aer start-up, pass-manager construction) are
+    # paid by a throwaway run on each side, so the table compares steady state.
+    ours_qaoa(regular3(4, 1))
+    theirs_qaoa(regular3(4, 1))
+    rows = []
+    for name, problem in instances:
+        ref = refs[name]
+        t_ours, counts, _ = ours_qaoa(problem)
+        ours = distribution_metrics(problem, ref, *counts_to_arrays(counts, problem.num_variables))
+        t_theirs, xs, probs = theirs_qaoa(problem)
+        theirs = distribution_metrics(problem, ref, xs, probs)
+        row = [
+            name,
+            f"{t_ours:.2f}",
+            f"{t_theirs:.2f}",
+            f"{t_ours / t_theirs:.3f}",
+            f"{ours['p_opt']:.3f} / {theirs['p_opt']:.3f}",
+            f"{ours['ar_best']:.3f} / {theirs['ar_best']:.3f}",
+            f"{ours['ar_expect']:.3f} / {theirs['ar_expect']:.3f}",
+        ]
+        print("A", *row, flush=True)
+        rows.append(row)
+    return rows
+
+
+# -- B, C, D: classical ------------------------------------------------------------
+
+
+def section_b(n: int) -> list[list[str]]:
+    problem = regular3(n, 5000 + n)
+    started = time.perf_counter()
+    exact.solve(problem, {}, seed=0)
+    seconds = time.perf_counter() - started
+    tracemalloc.start()
+    exact.solve(problem, {}, seed=0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    row = [f"maxcut-3reg-{n}", f"{seconds:.2f}", f"{peak / 2**20:.1f}"]
+    print("B", *row, flush=True)
+    return [row]
+
+
+def section_c(instances: list[tuple[str, Problem]], refs: dict[str, Reference]) -> list[list[str]]:
+    rows = []
+    for name, problem in instances:
+        cells = [name]
+        for module in (annealing, local_search):
+            started = time.perf_counter()
+            best = module.solve(problem, {}, seed=0).candidates[0]
+            elapsed = time.perf_counter() - started
+            hit = best.feasible and abs(best.objective - refs[name].optimum) <= 1e-9 * max(
+                1, abs(refs[name].optimum)
+            )
+            cells.append(f"{'yes' if hit else 'NO'} ({elapsed:.2f} s)")
+        print("C", *cells, flush=True)
+        rows.append(cells)
+    return rows
+
+
+def section_d() -> list[list[str]]:
+    problem = regular3(1000, 6000)
+    rows = []
+    for module in (annealing, local_search):
+        started = time.perf_counter()
+        best = module.solve(problem, {}, seed=0).candidates[0]
+        row = [module.NAME, f"{best.objective:.0f}", f"{time.perf_counter() - started:.2f}"]
+        print("D", *row, flush=True)
+        rows.append(row)
+    return rows
+
+
+# -- E: noisy -------------------------------------------------------------------------
+
+
+def wait_counts(backend: Any, job_id: str) -> dict[str, int]:
+    status = backend.poll(job_id)
+    while not status.terminal:
+        time.sleep(0.05)
+        status = backend.poll(job_id)
+    assert status.state == "done", status.error
+    return status.counts[0]
+
+
+def mean_objective(problem: Problem, counts: dict[str, int]) -> float:
+    xs, weights = counts_to_arrays(counts, problem.num_variables)
+    return float(problem.evaluate_many(xs)[0] @ weights / weights.sum())
+
+
+def local_mode_counts(circuit: Any, device: Any) -> dict[str, int]:
+    from qiskit_ibm_runtime import SamplerV2
+
+    sampler = SamplerV2(mode=device)
+    sampler.options.default_shots = SHOTS
+    # Not our seed, nor a nearby one: Aer seeds shot i of a noisy trajectory
+    # run with seed + i, so seeds 7 and 8 draw nearly the same shots.
+    sampler.options.simulator.seed_simulator = OTHER_SEED
+    return sampler.run([circuit]).result()[0].join_data().get_counts()
+
+
+def section_e(sizes: list[int]) -> list[list[str]]:
+    from qiskit_ibm_runtime.fake_provider import FakeTorino
+
+    from quantum.backends.aer import active_qubits
+    from quantum.metrics import total_variation_distance
+    from quantum.solvers.qaoa_circuits import build_program
+
+    noisy, ideal = get_backend("aer_noisy:fake_torino"), get_backend("aer_statevector")
+    device = FakeTorino()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warm = build_program(regular3(4, 1), 1, noisy, SEED).bound_isa(np.zeros(2))
+        local_mode_counts(warm, device)  # builds the fake's 133-qubit noise model once (~6 s)
+        wait_counts(noisy, noisy.run([warm], shots=16, seed=SEED))
+    rows = []
+    for n in sizes:
+        problem = regular3(n, 1000 + n)
+        x = np.asarray(ours_qaoa(problem)[2].metrics["parameters"])
+        program = build_program(problem, REPS, noisy, SEED)
+        isa, logical = program.bound_isa(x), program.bound_logical(x)
+        started = time.perf_counter()
+        ideal_counts = wait_counts(
+            ideal, ideal.run([ideal.transpile(logical, seed=SEED)], shots=SHOTS, seed=SEED)
+        )
+        t_ideal = time.perf_counter() - started
+        started = time.perf_counter()
+        ours = wait_counts(noisy, noisy.run([isa], shots=SHOTS, seed=SEED))
+        t_ours = time.perf_counter() - started
+        started = time.perf_counter()
+        theirs = local_mode_counts(isa, device)
+        t_local = time.perf_counter() - started
+        # Two ideal samples with different seeds: the TVD that shot noise alone gives.
+        reseeded = wait_counts(
+            ideal, ideal.run([ideal.transpile(logical, seed=SEED)], shots=SHOTS, seed=OTHER_SEED)
+        )
+
+        row = [
+            f"maxcut-3reg-{n}",
+            str(len(active_qubits(isa))),
+            f"{t_ideal:.2f}",
+            f"{t_ours:.1f}",
+            f"{t_local:.1f}",
+            f"{t_ours / t_ideal:.0f}",
+            f"{t_ours / t_local:.3f}",
+            f"{total_variation_distance(ours, theirs):.3f}",
+            f"{total_variation_distance(ours, ideal_counts):.3f}",
+            f"{total_variation_distance(theirs, ideal_counts):.3f}",
+            f"{total_variation_distance(reseeded, ideal_counts):.3f}",
+            " / ".join(f"{mean_objective(problem, c):.2f}" for c in (ours, theirs, ideal_counts)),
+        ]
+        print("E", *row, flush=True)
+        rows.append(row)
+    return rows
+
+
+# -- report -----------------------------------------------------------------------------
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    model = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip() or str(
+        os.cpu_count()
+    )
+    return f"nproc {nproc}, CPU {model}, Python {platform.python_version()}"
+
+
+def versions() -> str:
+    import qiskit
+    import qiskit_aer
+    import qiskit_ibm_runtime
+    import qiskit_optimization
+
+    return (
+        f"qiskit {qiskit.__version__}, qiskit-aer {qiskit_aer.__version__}, "
+        f"qiskit-ibm-runtime {qiskit_ibm_runtime.__version__}, "
+        f"qiskit-optimization {qiskit_optimization.__version__}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small instances only")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print only; leave RESULTS.md alone"
+    )
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    started = time.perf_counter()
+    instances = suite(args.quick)
+    refs = {name: reference(problem) for name, problem in instances}
+    a = section_a(instances, refs)
+    b = section_b(20 if args.quick else 24)
+    c = section_c(instances, refs)
+    d = section_d()
+    e = section_e([8, 10] if args.quick else [12, 16])
+    report = "\n\n".join(
+        [
+            "# Solver benchmarks",
+            f"Measured {datetime.date.today().isoformat()} by `python -m bench.solvers"
+            f"{' --quick' if args.quick else ''}` in {time.perf_counter() - started:.0f} s.\n"
+            f"Machine: {machine()}.\n{versions()}.\n"
+            f"QAOA settings: reps {REPS}, COBYLA maxiter {MAXITER}, {SHOTS} shots, seed {SEED}.",
+            "## A. QAOA: ours (aer_statevector) vs qiskit-optimization (ours / theirs)",
+            table(
+                [
+                    "instance",
+                    "ours s",
+                    "theirs s",
+                    "time ratio",
+                    "P(optimum)",
+                    "AR best",
+                    "AR expectation",
+                ],
+                a,
+            ),
+            "## B. Exact search",
+            table(["instance", "seconds", "peak traced MiB"], b),
+            "## C. Classical heuristics reach the optimum (default options, seed 0)",
+            table(["instance", "annealing", "local_search"], c),
+            "## D. 1000-node 3-regular MaxCut (default options, seed 0)",
+            table(["solver", "cut", "seconds"], d),
+            "## E. Noisy device copy at 4096 shots (fake_torino), same ISA circuit",
+            "Columns: active qubits after routing; seconds for the ideal sample, our "
+            "aer_noisy run and IBM local testing mode; our noisy time / ideal time; ours / "
+            "local mode; total variation distances. TVD ideal-ideal compares two ideal samples "
+            "with different seeds: the part of any TVD that is shot noise alone (a lower bound, "
+            "since noisy distributions are broader). Local mode runs with another seed so its "
+            "sample is independent of ours; the mean cut compares the two noise models "
+            "with little shot noise.",
+            table(
+                [
+                    "instance",
+                    "active",
+                    "ideal s",
+                    "aer_noisy s",
+                    "local mode s",
+                    "noisy/ideal",
+                    "ours/local",
+                    "TVD ours-local",
+                    "TVD ours-ideal",
+                    "TVD local-ideal",
+                    "TVD ideal-ideal",
+                    "mean cut ours / local / ideal",
+                ],
+                e,
+            ),
+        ]
+    )
+    print(report)
+    if not args.no_write:
+        write_section("solvers", report)
+
+
+if __name__ == "__main__":
+    main()
