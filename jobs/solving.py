@@ -9,7 +9,7 @@ library's surface is a change in one file.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -101,6 +101,7 @@ def solve_run(
     shots: int,
     on_job_submitted: Callable[[str], None],
     resume_job_id: str | None,
+    tags: Sequence[str] = (),
 ) -> SolveResult:
     return quantum.solve(
         problem,
@@ -117,6 +118,7 @@ def solve_run(
         ),
         on_job_submitted=on_job_submitted,
         resume_job_id=resume_job_id or None,
+        tags=tags,
     )
 
 

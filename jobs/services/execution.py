@@ -86,6 +86,8 @@ def _solve(run: Run, backend: Any) -> SolveResult:
         shots=int(request.settings["shots"]),
         on_job_submitted=partial(run_record_provider_job, run_id=run.id, attempt=run.attempt),
         resume_job_id=run.provider_job_id or None,
+        # Provider-side tags let an operator find our run from IBM's job list.
+        tags=(f"hybridreview-run-{run.id}", f"hybridreview-request-{request.id}"),
     )
 
 

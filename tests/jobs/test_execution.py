@@ -168,3 +168,19 @@ def test_claiming_audits_and_moves_the_request_to_running(submit):
     assert run.lease_expires_at is not None
     event = AuditEvent.objects.get(action="run.claimed")
     assert event.system == "worker:w1" and event.after["attempt"] == 1
+
+
+def test_provider_jobs_are_tagged_with_our_run_and_request_ids(submit):
+    req = submit(solvers=[TINY_QAOA], shots=128)
+    run = req.runs.get()
+    tags_seen: list[tuple[str, ...]] = []
+
+    class Recording(ScriptedBackend):
+        def run(self, circuits, *, shots, seed=None, tags=()):
+            tags_seen.append(tuple(tags))
+            return super().run(circuits, shots=shots, seed=seed, tags=tags)
+
+    with swapped("aer_statevector", lambda inner: Recording(inner, [], [])):
+        work(req)
+    assert tags_seen
+    assert tags_seen[-1] == (f"hybridreview-run-{run.id}", f"hybridreview-request-{req.id}")
