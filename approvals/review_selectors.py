@@ -25,7 +25,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -51,6 +50,7 @@ from jobs.models import (
     RequestStatus,
     Run,
 )
+from jobs.selectors_budget import request_cost
 from jobs.solving import CLASSICAL, QUANTUM
 
 Reader = User | AnonymousUser
@@ -66,10 +66,8 @@ def policy_for_team(team: Team) -> ApprovalPolicy:
 
 def request_cost_credits(request_obj: OptimizationRequest) -> Decimal:
     """What the request's runs were charged: their settlements in jobs' ledger."""
-    total = LedgerEntry.objects.filter(run__request=request_obj, kind=LedgerKind.SETTLE).aggregate(
-        total=Sum("credits")
-    )["total"]
-    return total if total is not None else Decimal(0)
+    credits: Decimal = request_cost(request_obj)["credits"]
+    return credits
 
 
 def run_cost_credits(run: Run) -> Decimal | None:
