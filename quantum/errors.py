@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -20,8 +21,15 @@ class ProblemValidationError(ValueError):
 
 
 class BackendError(Exception):
-    """A backend failed. ``permanent=False`` means a retry may succeed."""
+    """A backend failed. ``permanent=False`` means a retry may succeed.
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    ``usage`` is what the failed attempt had already consumed at the provider
+    (jobs, quantum_seconds, queue_seconds): a failed attempt is still billed.
+    """
+
+    def __init__(
+        self, message: str, *, permanent: bool, usage: Mapping[str, float] | None = None
+    ) -> None:
         self.permanent = permanent
+        self.usage: dict[str, float] = dict(usage or {})
         super().__init__(message)

@@ -61,6 +61,9 @@ class Run(models.Model):
     metrics = models.JSONField(default=dict, blank=True)
     circuit = models.JSONField(null=True, blank=True)
     usage = models.JSONField(default=dict, blank=True)
+    # What each failed attempt had consumed at the provider before it failed
+    # ([{"attempt": 1, "jobs": 3, "quantum_seconds": 2.5}, ...]): settled too.
+    failed_usage = models.JSONField(default=list, blank=True)
     trace = models.JSONField(default=list, blank=True)
     error_message = models.TextField(blank=True)
     error_permanent = models.BooleanField(null=True, blank=True)

@@ -386,25 +386,31 @@ def actual_cost(run: Run, reserve: LedgerEntry) -> tuple[Decimal, dict[str, Any]
     """What a succeeded run cost, from what its backend reported, at the reserved prices.
 
     ``usage`` (from the solve) counts the provider jobs and billed quantum
-    seconds of the attempt that succeeded. Shots are the usage's when it has
-    them, else the final shots plus the optimiser's shots per extra job, as
-    estimated. Every earlier attempt is charged one task: it reached the
-    provider at least once, but a failed attempt reports no usage of its own.
+    seconds of the attempt that succeeded; ``failed_usage`` the same for every
+    attempt that failed after reaching the provider. Shots are the usage's when
+    it has them, else the final shots plus the optimiser's shots per extra job,
+    as estimated. An earlier attempt that left no usage is charged one task.
     """
     prices = reserve.detail.get("cost_model", {})
     estimate = reserve.detail.get("estimate", {})
     usage = run.usage or {}
     jobs = int(usage.get("jobs") or estimate.get("jobs") or 1)
-    retries = max(0, run.attempt - 1)
     shots = int(usage.get("shots") or _shots_from_estimate(run, estimate, jobs))
     seconds = Decimal(str(usage.get("quantum_seconds") or 0))
+    failed = {int(u["attempt"]): u for u in run.failed_usage or []}
+    for attempt in range(1, run.attempt):
+        spent = failed.get(attempt, {})
+        failed_jobs = int(spent.get("jobs") or 0)
+        jobs += max(failed_jobs, 1)
+        shots += failed_jobs * _shots_per_optimiser_job(run, estimate)
+        seconds += Decimal(str(spent.get("quantum_seconds") or 0))
     amount = (
-        Decimal(prices.get("per_task", "0")) * (jobs + retries)
+        Decimal(prices.get("per_task", "0")) * jobs
         + Decimal(prices.get("per_shot", "0")) * shots
         + Decimal(prices.get("per_second", "0")) * seconds
     )
     detail = {
-        "tasks": jobs + retries,
+        "tasks": jobs,
         "shots": shots,
         "quantum_seconds": float(seconds),
         "attempts": run.attempt,
@@ -415,9 +421,13 @@ def actual_cost(run: Run, reserve: LedgerEntry) -> tuple[Decimal, dict[str, Any]
 
 def _shots_from_estimate(run: Run, estimate: dict[str, Any], jobs: int) -> int:
     final = int(run.request.settings.get("shots") or 0)
+    return final + max(0, jobs - 1) * _shots_per_optimiser_job(run, estimate)
+
+
+def _shots_per_optimiser_job(run: Run, estimate: dict[str, Any]) -> int:
+    final = int(run.request.settings.get("shots") or 0)
     est_jobs, est_shots = int(estimate.get("jobs") or 1), int(estimate.get("shots") or final)
-    per_extra_job = (est_shots - final) // (est_jobs - 1) if est_jobs > 1 else 0
-    return final + max(0, jobs - 1) * per_extra_job
+    return (est_shots - final) // (est_jobs - 1) if est_jobs > 1 else 0
 
 
 # -- alerts ----------------------------------------------------------------------

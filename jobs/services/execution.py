@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -54,7 +55,11 @@ def run_execute(*, run_id: int, worker: str = "", backend: Any = None) -> str:
         return "stale"
     except BackendError as exc:
         return run_error(
-            run_id=run.id, attempt=run.attempt, message=str(exc), permanent=exc.permanent
+            run_id=run.id,
+            attempt=run.attempt,
+            message=str(exc),
+            permanent=exc.permanent,
+            usage=exc.usage,
         )
     except SoftTimeLimitExceeded:
         run_time_out(run_id=run.id, attempt=run.attempt, reason="the run reached its time limit")
@@ -181,12 +186,26 @@ def run_complete(*, run_id: int, attempt: int, result: SolveResult) -> Run:
     return run
 
 
-def run_error(*, run_id: int, attempt: int, message: str, permanent: bool) -> str:
-    """A solve failed: retry with backoff if transient and under the cap, else fail the run."""
+def run_error(
+    *,
+    run_id: int,
+    attempt: int,
+    message: str,
+    permanent: bool,
+    usage: Mapping[str, float] | None = None,
+) -> str:
+    """A solve failed: retry with backoff if transient and under the cap, else fail the run.
+
+    ``usage`` (what the attempt consumed at the provider) is kept on the run so
+    the settlement charges failed attempts too.
+    """
     now = timezone.now()
     with transaction.atomic():
         request = _lock_request_of(run_id)
         run = Run.objects.get(id=run_id)
+        if usage and run.attempt == attempt:
+            run.failed_usage = [*run.failed_usage, {"attempt": attempt, **usage}]
+            run.save(update_fields=["failed_usage"])
         if permanent or attempt >= run.max_attempts:
             reason = message if permanent else f"{message} (gave up after {attempt} attempts)"
             _fail(run, attempt, reason, permanent, now)

@@ -126,7 +126,11 @@ class JobRunner:
         self.usage: dict[str, float] = {"quantum_seconds": 0.0, "queue_seconds": 0.0, "jobs": 0}
 
     def submit(self, circuit: Any, shots: int, seed: int) -> str:
-        job_id = self.backend.run([circuit], shots=shots, seed=seed, tags=self.tags)
+        try:
+            job_id = self.backend.run([circuit], shots=shots, seed=seed, tags=self.tags)
+        except BackendError as exc:
+            exc.usage = exc.usage or dict(self.usage)  # the attempt's earlier jobs were billed
+            raise
         self.usage["jobs"] += 1
         return job_id
 
@@ -141,6 +145,7 @@ class JobRunner:
                     f"job {job_id} still {status.state} after {self.timeout:g} s; "
                     "resume it with its id",
                     permanent=False,
+                    usage=self.usage,
                 )
             time.sleep(delay)
             delay = min(delay * POLL_GROWTH, POLL_MAX)
@@ -150,6 +155,7 @@ class JobRunner:
             raise BackendError(
                 f"job {job_id} on {self.backend.name} {status.state}: {status.error}",
                 permanent=status.permanent,
+                usage=self.usage,
             )
         return status.counts[0]
 

@@ -195,6 +195,31 @@ def test_retries_are_charged_a_task_each(submit, priced, budget, settings):
     assert (settle.credits, settle.detail["tasks"]) == (Decimal(2), 2)
 
 
+def test_what_a_failed_attempt_consumed_at_the_provider_is_settled_too(
+    submit, priced, budget, settings
+):
+    settings.JOBS_RETRY_BACKOFF_SECONDS = 0
+    priced("aer_statevector", per_task="1", per_second="2")
+    budget(limit="100")
+    req = submit()
+    run = services.run_claim(run_id=req.runs.get().id, worker="w1")
+    # The first attempt ran three provider jobs (2.5 billed seconds), then failed.
+    services.run_error(
+        run_id=run.id,
+        attempt=1,
+        message="device went into maintenance",
+        permanent=False,
+        usage={"jobs": 3, "quantum_seconds": 2.5},
+    )
+    run = work(req).runs.get()
+    assert (run.status, run.attempt) == (RunStatus.SUCCEEDED, 2)
+    settle = LedgerEntry.objects.get(run=run, kind="settle")
+    succeeded_jobs = int(run.usage["jobs"])
+    assert settle.detail["tasks"] == succeeded_jobs + 3
+    assert settle.detail["quantum_seconds"] >= 2.5
+    assert settle.credits >= Decimal(succeeded_jobs + 3) + Decimal("5.0")
+
+
 def test_a_new_month_starts_from_the_previous_budget(team, budget):
     budget(limit="42", hard=False, thresholds=[0.5, 0.9])
     later = current_period().replace(year=current_period().year + 1)

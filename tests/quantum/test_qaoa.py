@@ -283,3 +283,25 @@ def test_cvar_averages_the_best_share_of_the_shots() -> None:
     assert cvar(energies, weights, 1.0) == pytest.approx(9 / 4)
     assert cvar(energies, weights, 0.25) == pytest.approx(1.0)
     assert cvar(energies, weights, 0.5) == pytest.approx(1.5)
+
+
+def test_a_failed_job_reports_what_the_attempt_already_consumed() -> None:
+    class FailsAfterBilling(Recording):
+        def poll(self, job_id: str) -> JobStatus:
+            return JobStatus(
+                job_id,
+                "failed",
+                usage={"quantum_seconds": 1.5},
+                error="calibration",
+                permanent=False,
+            )
+
+    real = register_backend("aer_statevector", lambda spec: FailsAfterBilling(real(spec), []))
+    try:
+        with pytest.raises(BackendError) as caught:
+            solve(SQUARE, solver="qaoa", options=FAST, shots=256, seed=3, backend="aer_statevector")
+    finally:
+        register_backend("aer_statevector", real)
+    assert not caught.value.permanent
+    assert caught.value.usage["jobs"] >= 1
+    assert caught.value.usage["quantum_seconds"] == 1.5
