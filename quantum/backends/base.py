@@ -203,3 +203,8 @@ class Backend(ABC):
         if layout is None:
             return None
         return [int(q) for q in layout.initial_index_layout(filter_ancillas=True)]
+
+
+def redact(message: str, token: str | None) -> str:
+    """Provider errors sometimes quote the request they refused; never pass the token on."""
+    return message.replace(token, "[redacted]") if token else message

@@ -37,7 +37,15 @@ from qiskit_ibm_runtime.exceptions import (
 )
 
 from quantum.backends.aer import device_pass_manager
-from quantum.backends.base import Backend, BackendSpec, JobNotFoundError, JobState, JobStatus, Tier
+from quantum.backends.base import (
+    Backend,
+    BackendSpec,
+    JobNotFoundError,
+    JobState,
+    JobStatus,
+    Tier,
+    redact,
+)
 from quantum.backends.devices import fake_device
 from quantum.errors import BackendError
 
@@ -83,7 +91,7 @@ class IBMRuntimeBackend(Backend):
             if self.local:
                 self._device = fake_device(self._local_name())
             else:
-                with translate_errors(self.name):
+                with translate_errors(self.name, self.spec.token):
                     self._device = self._cloud().backend(self.spec.backend_name)
         return self._device
 
@@ -92,7 +100,7 @@ class IBMRuntimeBackend(Backend):
 
     def _cloud(self) -> Any:
         if self._service is None:
-            with translate_errors(self.name):
+            with translate_errors(self.name, self.spec.token):
                 self._service = QiskitRuntimeService(
                     channel=self.spec.channel,
                     token=self.spec.token,
@@ -130,7 +138,7 @@ class IBMRuntimeBackend(Backend):
         if self.local and seed is not None:
             # Only simulators honour a seed; hardware would reject the option.
             sampler.options.simulator.seed_simulator = seed
-        with translate_errors(self.name):
+        with translate_errors(self.name, self.spec.token):
             job = sampler.run(list(circuits))
             job_id = str(job.job_id())
         if self.local:
@@ -140,18 +148,23 @@ class IBMRuntimeBackend(Backend):
 
     def poll(self, job_id: str) -> JobStatus:
         job = self._job(job_id)
-        with translate_errors(self.name):
+        with translate_errors(self.name, self.spec.token):
             state = _state(job.status())
             if state == "done":
                 counts = tuple(_pub_counts(pub) for pub in job.result())
                 return JobStatus(job_id, state, counts=counts, usage=job_usage(job))
             if state == "failed":
-                return JobStatus(job_id, state, usage=job_usage(job), error=_failure(job))
+                return JobStatus(
+                    job_id,
+                    state,
+                    usage=job_usage(job),
+                    error=redact(_failure(job), self.spec.token),
+                )
             return JobStatus(job_id, state, usage=job_usage(job) if state != "queued" else {})
 
     def cancel(self, job_id: str) -> None:
         job = self._job(job_id)
-        with translate_errors(self.name):
+        with translate_errors(self.name, self.spec.token):
             if _state(job.status()) in ("done", "failed", "cancelled"):
                 return
             job.cancel()
@@ -163,7 +176,7 @@ class IBMRuntimeBackend(Backend):
             if job is None:
                 raise JobNotFoundError(job_id, self.name)
             return job
-        with translate_errors(self.name):
+        with translate_errors(self.name, self.spec.token):
             return self._cloud().job(job_id)
 
     @contextmanager
@@ -176,7 +189,7 @@ class IBMRuntimeBackend(Backend):
         if self._mode is not None:
             yield self
             return
-        with translate_errors(self.name):
+        with translate_errors(self.name, self.spec.token):
             batch = Batch(backend=self.device())
         self._mode = batch
         try:
@@ -184,27 +197,29 @@ class IBMRuntimeBackend(Backend):
         finally:
             self._mode = None
             # Closing stops new jobs joining; jobs already submitted still run.
-            with translate_errors(self.name):
+            with translate_errors(self.name, self.spec.token):
                 batch.close()
 
 
 @contextmanager
-def translate_errors(backend: str) -> Iterator[None]:
+def translate_errors(backend: str, token: str | None = None) -> Iterator[None]:
     """Re-raise qiskit-ibm-runtime errors as ``BackendError`` with ``permanent`` set.
 
     Permanent: bad credentials or input, unknown job or backend, a job the
     service failed (it would fail again). Transient: the network, the API
-    throttling or timing out, the service's own 5xx faults.
+    throttling or timing out, the service's own 5xx faults. Messages have the
+    API token removed: they end up in run errors, pages and logs.
     """
     try:
         yield
     except BackendError:
         raise
     except RuntimeJobNotFound as exc:
-        raise JobNotFoundError(str(exc), backend) from exc
+        raise JobNotFoundError(redact(str(exc), token), backend) from exc
     except RequestsApiError as exc:
         transient = exc.status_code in _TRANSIENT_HTTP or exc.status_code >= 500
-        raise BackendError(f"{backend}: IBM API error: {exc}", permanent=not transient) from exc
+        message = redact(f"{backend}: IBM API error: {exc}", token)
+        raise BackendError(message, permanent=not transient) from exc
     except (
         IBMNotAuthorizedError,
         IBMAccountError,
@@ -215,9 +230,11 @@ def translate_errors(backend: str) -> Iterator[None]:
         RuntimeJobFailureError,
         RuntimeJobMaxTimeoutError,
     ) as exc:
-        raise BackendError(f"{backend}: {type(exc).__name__}: {exc}", permanent=True) from exc
+        message = redact(f"{backend}: {type(exc).__name__}: {exc}", token)
+        raise BackendError(message, permanent=True) from exc
     except (IBMRuntimeError, ConnectionError, TimeoutError, OSError) as exc:
-        raise BackendError(f"{backend}: {type(exc).__name__}: {exc}", permanent=False) from exc
+        message = redact(f"{backend}: {type(exc).__name__}: {exc}", token)
+        raise BackendError(message, permanent=False) from exc
 
 
 def job_usage(job: Any) -> dict[str, float]:

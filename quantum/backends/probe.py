@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from quantum.backends.base import Backend
+from quantum.backends.base import Backend, redact
 from quantum.errors import BackendError
 
 PROBE_SHOTS = 16
@@ -88,6 +88,4 @@ def _provider_status(backend: Backend) -> dict[str, Any]:
 
 
 def _redacted(message: str, backend: Backend) -> str:
-    # Provider errors sometimes quote the request they refused; the token must not reach a page.
-    token = backend.spec.token
-    return message.replace(token, "[redacted]") if token else message
+    return redact(message, backend.spec.token)

@@ -172,3 +172,15 @@ def test_the_diagonal_fast_path_agrees_with_estimator_v2() -> None:
     fast = probability_expectation("statevector", circuit, hamiltonian, params)
     reference = estimator_expectation("statevector", circuit, hamiltonian, params)
     np.testing.assert_allclose(fast, reference, rtol=1e-9, atol=1e-12)
+
+
+def test_ibm_errors_never_carry_the_api_token() -> None:
+    from quantum.backends.ibm_runtime import translate_errors
+
+    token = "s3cret-token-value"
+    with pytest.raises(BackendError) as caught:
+        with translate_errors("ibm_runtime:ibm_torino", token):
+            raise ConnectionError(f"POST /jobs refused for Authorization: Bearer {token}")
+    assert token not in str(caught.value)
+    assert "[redacted]" in str(caught.value)
+    assert not caught.value.permanent
