@@ -178,9 +178,8 @@ def test_ibm_errors_never_carry_the_api_token() -> None:
     from quantum.backends.ibm_runtime import translate_errors
 
     token = "s3cret-token-value"
-    with pytest.raises(BackendError) as caught:
-        with translate_errors("ibm_runtime:ibm_torino", token):
-            raise ConnectionError(f"POST /jobs refused for Authorization: Bearer {token}")
+    with pytest.raises(BackendError) as caught, translate_errors("ibm_runtime:ibm_torino", token):
+        raise ConnectionError(f"POST /jobs refused for Authorization: Bearer {token}")
     assert token not in str(caught.value)
     assert "[redacted]" in str(caught.value)
     assert not caught.value.permanent

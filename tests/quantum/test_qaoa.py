@@ -24,6 +24,7 @@ from quantum.backends import JobNotFoundError, JobStatus
 from quantum.backends.registry import BackendFactory
 from quantum.solvers import exact
 from quantum.solvers.qaoa import cvar
+from tests.support.backends import WrappedBackend
 
 
 def maxcut(nodes: int, edges: list[list[int]]) -> Problem:
@@ -35,17 +36,12 @@ PRISM = maxcut(6, [[0, 1], [1, 2], [2, 0], [3, 4], [4, 5], [5, 3], [0, 3], [1, 4
 FAST = {"maxiter": 12}
 
 
-class Recording(Backend):
+class Recording(WrappedBackend):
     """A real backend, with every run, poll and callback written to one shared log."""
 
     def __init__(self, inner: Backend, log: list[str]) -> None:
-        super().__init__(inner.spec)
-        self.inner = inner
+        super().__init__(inner)
         self.log = log
-        self.tier = inner.tier  # type: ignore[misc]
-
-    def transpile(self, circuit: Any, *, seed: int | None = None) -> Any:
-        return self.inner.transpile(circuit, seed=seed)
 
     def run(
         self,
@@ -55,24 +51,14 @@ class Recording(Backend):
         seed: int | None = None,
         tags: Sequence[str] = (),
     ) -> str:
-        job_id = self.inner.run(circuits, shots=shots, seed=seed, tags=tags)
+        job_id = super().run(circuits, shots=shots, seed=seed, tags=tags)
         self.log.append(f"run {job_id}")
         return job_id
 
     def poll(self, job_id: str) -> JobStatus:
-        status = self.inner.poll(job_id)
+        status = super().poll(job_id)
         self.log.append(f"poll {job_id} {status.state}")
         return status
-
-    def cancel(self, job_id: str) -> None:
-        self.inner.cancel(job_id)
-
-    @property
-    def supports_expectation(self) -> bool:
-        return self.inner.supports_expectation
-
-    def expectation(self, circuit: Any, observable: Any, params_batch: Any) -> Any:
-        return self.inner.expectation(circuit, observable, params_batch)
 
 
 @pytest.fixture
