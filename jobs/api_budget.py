@@ -28,7 +28,12 @@ from jobs.selectors_budget import (
     team_quota,
 )
 from jobs.serializers import StrictSerializer
-from jobs.services.backends import UNCHANGED, backend_config_update, backend_test_connection
+from jobs.services.backends import (
+    EDITABLE_FIELDS,
+    UNCHANGED,
+    backend_config_update,
+    backend_test_connection,
+)
 from jobs.services.budget import request_estimate
 from jobs.services.budget_admin import budget_update
 from quantum.models import CHANNELS, BackendConfig
@@ -63,21 +68,12 @@ class BackendOutput(serializers.ModelSerializer[BackendConfig]):
 
     class Meta:
         model = BackendConfig
+        # What an admin may PATCH, between what identifies it and what is derived.
         fields = [
             "name",
             "kind",
             "tier",
-            "enabled",
-            "device",
-            "channel",
-            "instance",
-            "backend_name",
-            "max_qubits",
-            "max_shots",
-            "options",
-            "cost_per_task",
-            "cost_per_shot",
-            "cost_per_second",
+            *EDITABLE_FIELDS,
             "has_credentials",
             "health",
             "updated_at",
