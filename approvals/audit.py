@@ -110,12 +110,47 @@ def audit_record(
     statement after it makes all other auditing writers wait, and a row lock
     taken after it can deadlock with a writer that holds that row.
     """
-    if not connection.in_atomic_block:
-        raise AuditError("audit_record must run inside the transaction of the change it records")
+    event = audit_event(
+        action=action,
+        obj=obj,
+        actor=actor,
+        team=team,
+        before=before,
+        after=after,
+        reason=reason,
+        system=system,
+        request=request,
+        object_type=object_type,
+        object_id=object_id,
+    )
+    audit_append(event)
+    return event
+
+
+def audit_event(
+    *,
+    action: str,
+    obj: models.Model | None = None,
+    actor: AbstractBaseUser | AnonymousUser | None = None,
+    team: Team | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+    system: str = "",
+    request: HttpRequest | Request | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+) -> AuditEvent:
+    """An event not yet on the chain: ``audit_append`` puts a list of them on it at once.
+
+    Same arguments as ``audit_record``. A batch of changes (many requests
+    submitted in one call, many small runs finished by one task) builds its
+    events first and appends them together: one lock, one head read, one insert.
+    """
     if actor is None and request is not None:
         actor = getattr(request, "user", None)
     user = actor if actor is not None and actor.is_authenticated else None
-    event = AuditEvent(
+    return AuditEvent(
         actor_id=user.pk if user is not None else None,
         actor_label=user.get_username() if user is not None else "",
         system=system,
@@ -131,11 +166,17 @@ def audit_record(
         ip=_client_ip(request),
         user_agent=_user_agent(request),
     )
-    _append(event)
-    return event
 
 
-def _append(event: AuditEvent) -> None:
+def audit_append(*events: AuditEvent) -> None:
+    """Chain ``events``, in order, onto the trail inside the caller's transaction.
+
+    The same rules as ``audit_record``: call it last, after the row locks.
+    """
+    if not connection.in_atomic_block:
+        raise AuditError("audit_record must run inside the transaction of the change it records")
+    if not events:
+        return
     # Only one writer may read the head and add to it at a time, or two events
     # would claim the same prev_hash and fork the chain. On PostgreSQL a
     # transaction-scoped advisory lock queues the writers and is released at
@@ -144,11 +185,17 @@ def _append(event: AuditEvent) -> None:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
     head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-    event.seq, event.prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+    seq, prev_hash = head if head else (0, GENESIS_HASH)
     # Stamped under the lock so time never runs backwards along the chain.
-    event.time = timezone.now()
-    event.hash = event_hash(event)
-    event.save(force_insert=True)
+    now = timezone.now()
+    for event in events:
+        seq += 1
+        event.seq, event.prev_hash, event.time = seq, prev_hash, now
+        event.hash = prev_hash = event_hash(event)
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    else:
+        AuditEvent.objects.bulk_create(events, batch_size=500)
 
 
 def canonical_json(value: Any) -> bytes:

@@ -23,15 +23,17 @@ grants as everyone else, so "nobody sees another team's work" has no exception.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permission, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
-from guardian.shortcuts import assign_perm, get_objects_for_user
+from guardian.shortcuts import get_objects_for_user
 
-from approvals.audit import AuditAction, audit_record
+from approvals.audit import AuditAction, audit_append, audit_event
+from approvals.models import AuditEvent, RequestGroupObjectPermission
 from jobs.models import OptimizationRequest
 
 Action = Literal["view", "submit", "cancel", "rerun", "review", "approve"]
@@ -110,14 +112,49 @@ def request_grant_team_permissions(
     Call it inside the transaction that creates the request, so a request
     never exists without its grants and the grant is audited with it.
     """
-    group = request_obj.team.group
+    audit_append(*requests_grant_team_permissions([request_obj], actor=actor))
+
+
+def requests_grant_team_permissions(
+    request_objs: Sequence[OptimizationRequest], *, actor: AbstractBaseUser | None = None
+) -> list[AuditEvent]:
+    """Grant view, review and approve on new requests to their teams' groups, in one insert.
+
+    Returns the grants' audit events for the caller to append with the rest
+    of its transaction's events (``audit_append``), after its row locks.
+    """
     perms = sorted(ACTION_PERMISSIONS[action] for action in OBJECT_ACTIONS)
-    for perm in perms:
-        assign_perm(perm, group, request_obj)
-    audit_record(
-        action=AuditAction.PERMISSION_GRANTED,
-        obj=request_obj,
-        actor=actor,
-        system="" if actor is not None else "permissions",
-        after={"group": group.name, "permissions": perms},
+    permission_ids = _permission_ids(perms)
+    RequestGroupObjectPermission.objects.bulk_create(
+        [
+            RequestGroupObjectPermission(
+                permission_id=pid, group_id=r.team.group_id, content_object=r
+            )
+            for r in request_objs
+            for pid in permission_ids
+        ],
+        ignore_conflicts=True,
     )
+    return [
+        audit_event(
+            action=AuditAction.PERMISSION_GRANTED,
+            obj=r,
+            actor=actor,
+            system="" if actor is not None else "permissions",
+            after={"group": r.team.group.name, "permissions": perms},
+        )
+        for r in request_objs
+    ]
+
+
+def _permission_ids(perms: list[str]) -> list[int]:
+    """Ids of "app.codename" permissions, in order; read each time (a handful of rows)."""
+    wanted = [p.split(".", 1) for p in perms]
+    rows = Permission.objects.filter(
+        content_type__app_label__in={a for a, _ in wanted}, codename__in={c for _, c in wanted}
+    ).values_list("content_type__app_label", "codename", "id")
+    found = {f"{app}.{code}": pid for app, code, pid in rows}
+    missing = [p for p in perms if p not in found]
+    if missing:
+        raise LookupError(f"permissions not in the database: {', '.join(missing)}")
+    return [found[p] for p in perms]

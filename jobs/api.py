@@ -203,6 +203,67 @@ class RequestsApi(JobsApi):
         return response
 
 
+class BatchItemSerializer(SubmitInputSerializer):
+    """One request of a batch: the fields of POST /requests/, without a campaign."""
+
+    campaign = None
+    on_budget_exceeded = None
+
+
+class RequestsBatchApi(JobsApi):
+    """Submit many requests in one call: all are saved, or none (400 naming ``requests[i]...``).
+
+    One transaction and one insert per table for the whole batch, and small
+    classical runs travel to the workers in groups: the way to submit a sweep
+    of hundreds of scenarios. Budgets and quotas count the whole batch.
+    """
+
+    class InputSerializer(StrictSerializer):
+        requests = BatchItemSerializer(many=True, allow_empty=False)
+        on_budget_exceeded = serializers.ChoiceField(choices=ON_BUDGET_EXCEEDED, default=REFUSE)
+
+    class OutputSerializer(serializers.ModelSerializer[OptimizationRequest]):
+        class Meta:
+            model = OptimizationRequest
+            fields = ["id", "status", "title", "problem_kind", "num_variables", "created_at"]
+
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            201: OutputSerializer(many=True),
+            400: OpenApiResponse(description="Invalid input; paths start with requests[i]."),
+            402: OpenApiResponse(description="The batch is over the team's hard budget."),
+            413: OpenApiResponse(description="Body larger than DATA_UPLOAD_MAX_MEMORY_SIZE."),
+            422: OpenApiResponse(description="Idempotency-Key reused with a different body."),
+            429: OpenApiResponse(description="The batch would pass the concurrent-run quota."),
+        },
+        operation_id="requests_batch_create",
+    )
+    def post(self, request: Request) -> Response:
+        selectors.request_access_check(request.user, "submit")
+        items = request.data.get("requests") if isinstance(request.data, dict) else None
+        if isinstance(items, list) and len(items) > settings.JOBS_BATCH_MAX:
+            # Before validating hundreds of problems only to refuse the count.
+            message = f"at most {settings.JOBS_BATCH_MAX} requests per batch; got {len(items)}"
+            raise invalid_input_error([FieldProblem("requests", message)])
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        submitted = services.requests_submit_batch(
+            requester=selectors.signed_in(request.user),
+            items=[dict(item) for item in data.validated_data["requests"]],
+            idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, "").strip(),
+            body_sha256=body_digest(request.data),
+            http_request=request._request,
+            on_budget_exceeded=data.validated_data["on_budget_exceeded"],
+        )
+        body = self.OutputSerializer(submitted.requests, many=True).data
+        response = Response({"count": len(body), "results": body}, status=status.HTTP_201_CREATED)
+        if not submitted.created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
 class RequestDetailApi(JobsApi):
     """One request with its runs and ranked candidates."""
 

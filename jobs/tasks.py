@@ -42,6 +42,12 @@ def execute_classical_run(self: Any, run_id: int) -> str:
     return services.run_execute(run_id=run_id, worker=self.request.hostname or "")
 
 
+@shared_task(bind=True, name="jobs.execute_classical_runs", ignore_result=True, **_DB_RETRY)
+def execute_classical_runs(self: Any, run_ids: list[int]) -> list[str]:
+    """A group of small classical runs (see JOBS_GROUP_SIZE), claimed and finished together."""
+    return services.runs_execute_group(run_ids=run_ids, worker=self.request.hostname or "")
+
+
 @shared_task(name="jobs.reap_runs", ignore_result=True, expires=30, **_DB_RETRY)
 def reap_runs() -> None:
     services.runs_reap()

@@ -6,6 +6,7 @@ from jobs import api, api_budget, campaign_api, views, views_budget
 
 api_urlpatterns = [
     path("requests/", api.RequestsApi.as_view(), name="api-requests"),
+    path("requests/batch/", api.RequestsBatchApi.as_view(), name="api-requests-batch"),
     path("requests/<int:request_id>/", api.RequestDetailApi.as_view(), name="api-request"),
     path(
         "requests/<int:request_id>/cancel/",

@@ -310,12 +310,21 @@ JOBS_MAX_DEADLINE_SECONDS = env.int("JOBS_MAX_DEADLINE_SECONDS", default=7 * 24 
 JOBS_CANDIDATES_PER_RUN = env.int("JOBS_CANDIDATES_PER_RUN", default=100)
 JOBS_DISTRIBUTION_COMPRESS_ABOVE = env.int("JOBS_DISTRIBUTION_COMPRESS_ABOVE", default=16_384)
 JOBS_SOLVE_WAIT_MAX_SECONDS = 30  # POST /api/v1/solve/ never holds a web worker longer
+# POST /api/v1/requests/batch/: requests per call, all saved in one transaction.
+JOBS_BATCH_MAX = env.int("JOBS_BATCH_MAX", default=500)
+# Small classical runs (exact, local_search, annealing on at most this many
+# variables: milliseconds each) travel in groups of up to JOBS_GROUP_SIZE per
+# broker message, claimed and finished in one transaction per group, so a
+# burst of them is not dominated by per-message and per-transaction costs.
+JOBS_GROUP_MAX_VARIABLES = env.int("JOBS_GROUP_MAX_VARIABLES", default=20)
+JOBS_GROUP_SIZE = env.int("JOBS_GROUP_SIZE", default=16)
 # Test-only hook (set in settings/test.py): a module a worker imports at start
 # to register fake backends. Never set outside the test settings.
 JOBS_TEST_BACKENDS_MODULE = ""
 CELERY_TASK_ROUTES = {
     "jobs.execute_quantum_run": {"queue": "quantum"},
     "jobs.execute_classical_run": {"queue": "classical"},
+    "jobs.execute_classical_runs": {"queue": "classical"},
     "jobs.execute_campaign_batch": {"queue": "quantum"},
 }
 

@@ -14,12 +14,19 @@ from jobs.services.execution import (
     run_execute,
     run_record_provider_job,
     run_time_out,
+    runs_execute_group,
 )
 from jobs.services.heartbeat import worker_heartbeat_record
 from jobs.services.lifecycle import request_cancel, request_rerun
 from jobs.services.maintenance import request_deadline_pass, requests_sweep_deadlines, runs_reap
 from jobs.services.ranking import request_finalise, request_finalise_if_done
-from jobs.services.submission import Submitted, request_submit, submission_check
+from jobs.services.submission import (
+    BatchSubmitted,
+    Submitted,
+    request_submit,
+    requests_submit_batch,
+    submission_check,
+)
 from jobs.services.transitions import (
     REQUEST_TRANSITIONS,
     RUN_TRANSITIONS,
@@ -30,6 +37,7 @@ from jobs.services.transitions import (
 __all__ = [
     "REQUEST_TRANSITIONS",
     "RUN_TRANSITIONS",
+    "BatchSubmitted",
     "Submitted",
     "campaign_check_open",
     "campaign_create",
@@ -43,6 +51,7 @@ __all__ = [
     "request_rerun",
     "request_submit",
     "request_transition",
+    "requests_submit_batch",
     "requests_sweep_deadlines",
     "run_claim",
     "run_complete",
@@ -51,6 +60,7 @@ __all__ = [
     "run_record_provider_job",
     "run_time_out",
     "run_transition",
+    "runs_execute_group",
     "runs_reap",
     "submission_check",
     "worker_heartbeat_record",

@@ -23,7 +23,7 @@ any transaction that touches it (an audit append takes a global lock).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -203,20 +203,26 @@ class Hold:
         return self.plan.submission
 
 
-def budget_hold(*, plan: SpendPlan, on_budget_exceeded: str = REFUSE) -> Hold:
+def budget_hold(
+    *, plan: SpendPlan, on_budget_exceeded: str = REFUSE, earlier: Sequence[Hold] = ()
+) -> Hold:
     """Lock the budget, check quotas and the limit; return what may be saved or raise.
 
     Must run inside the submit transaction and before its first audit event.
+    ``earlier`` are the holds already granted in this transaction (a batch
+    submit): their credits and runs count as if already reserved.
     """
     budget = budget_for(plan.team, current_period(), lock=True)
-    quota_check(plan)
-    if plan.total <= budget.remaining:
+    mine = [h for h in earlier if h.budget.pk == budget.pk]
+    quota_check(plan, adding_earlier=sum(len(h.plan.runs) for h in mine))
+    remaining = max(ZERO, budget.remaining - sum((h.plan.total for h in mine), ZERO))
+    if plan.total <= remaining:
         return Hold(budget, plan)
     if not budget.hard:
         return Hold(budget, plan, over_soft_limit=True)
     if on_budget_exceeded == SIMULATE:
         cheaper = plan_on_simulators(plan)
-        if cheaper is not None and cheaper.total <= budget.remaining:
+        if cheaper is not None and cheaper.total <= remaining:
             return Hold(budget, cheaper, downgraded=True)
     raise BudgetExceeded(
         exceeded_message(plan.total, budget, simulate=on_budget_exceeded == SIMULATE),
@@ -293,8 +299,11 @@ def _entry(
 # -- quotas ----------------------------------------------------------------------
 
 
-def quota_check(plan: SpendPlan) -> None:
-    """The team's quotas; under the budget lock, so concurrent submits count each other."""
+def quota_check(plan: SpendPlan, *, adding_earlier: int = 0) -> None:
+    """The team's quotas; under the budget lock, so concurrent submits count each other.
+
+    ``adding_earlier``: runs of this transaction's earlier requests, not yet saved.
+    """
     quota = TeamQuota.objects.filter(team=plan.team).first()
     if quota is None:
         return
@@ -313,6 +322,7 @@ def quota_check(plan: SpendPlan) -> None:
         )
     if quota.max_concurrent_runs is not None:
         active = Run.objects.filter(request__team=plan.team, status__in=RUN_ACTIVE).count()
+        active += adding_earlier
         adding = len(plan.runs)
         if active + adding > quota.max_concurrent_runs:
             raise QuotaExceeded(

@@ -8,8 +8,10 @@ is lost is re-sent by the reaper (``runs_reap``), so sending is best effort.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -39,16 +41,43 @@ def runs_enqueue(*, run_ids: Iterable[int], countdown: float = 0.0) -> None:
 def _send(run_ids: list[int], countdown: float) -> None:
     from jobs import tasks  # tasks import the services; import here, not at module load
 
-    rows = Run.objects.filter(id__in=run_ids).values_list("id", "kind", "request__deadline")
-    for run_id, kind, deadline in rows:
+    rows = (
+        Run.objects.filter(id__in=run_ids)
+        .order_by("id")
+        .values_list("id", "kind", "request__deadline", "request__num_variables")
+    )
+    small: list[tuple[int, datetime]] = []
+    for run_id, kind, deadline, variables in rows:
+        if kind != QUANTUM and variables <= settings.JOBS_GROUP_MAX_VARIABLES:
+            small.append((run_id, deadline))
+            continue
         task = tasks.execute_quantum_run if kind == QUANTUM else tasks.execute_classical_run
-        soft, hard = time_limits(deadline, countdown)
-        task.apply_async(
-            kwargs={"run_id": run_id},
-            countdown=countdown or None,
-            soft_time_limit=soft,
-            time_limit=hard,
-        )
+        _apply(task, {"run_id": run_id}, deadline, countdown)
+    for group in run_groups(small):
+        if len(group) == 1:
+            _apply(tasks.execute_classical_run, {"run_id": group[0][0]}, group[0][1], countdown)
+        else:
+            ids = [run_id for run_id, _ in group]
+            _apply(
+                tasks.execute_classical_runs, {"run_ids": ids}, min(d for _, d in group), countdown
+            )
+
+
+def run_groups(runs: list[tuple[int, datetime]]) -> list[list[tuple[int, datetime]]]:
+    """Consecutive runs (a request's runs sit together) in groups of at most
+    JOBS_GROUP_SIZE, and into at least four groups when there are four runs or
+    more, so a small burst still spreads over the worker's processes."""
+    if not runs:
+        return []
+    size = max(1, min(settings.JOBS_GROUP_SIZE, math.ceil(len(runs) / 4)))
+    return [runs[i : i + size] for i in range(0, len(runs), size)]
+
+
+def _apply(task: Any, kwargs: dict[str, Any], deadline: datetime, countdown: float) -> None:
+    soft, hard = time_limits(deadline, countdown)
+    task.apply_async(
+        kwargs=kwargs, countdown=countdown or None, soft_time_limit=soft, time_limit=hard
+    )
 
 
 def time_limits(deadline: datetime, countdown: float = 0.0) -> tuple[int, int]:

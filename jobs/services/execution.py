@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -25,14 +25,14 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from approvals.audit import AuditAction, audit_record
+from approvals.audit import AuditAction, audit_append, audit_event, audit_record
 from jobs import solving
-from jobs.errors import Conflict, StaleAttempt
+from jobs.errors import StaleAttempt
 from jobs.models import Candidate, Distribution, OptimizationRequest, RequestStatus, Run, RunStatus
 from jobs.models.run import RUN_ACTIVE
 from jobs.services.dispatch import runs_enqueue
 from jobs.services.ranking import request_finalise_if_done
-from jobs.services.transitions import run_transition
+from jobs.services.transitions import run_transition, runs_transition
 from quantum import BackendError, SolveResult, parse_problem
 
 logger = logging.getLogger(__name__)
@@ -47,11 +47,51 @@ def run_execute(*, run_id: int, worker: str = "", backend: Any = None) -> str:
     """
     run = run_claim(run_id=run_id, worker=worker)
     if run is None:
-        return "not claimed: the run is not queued"
+        return NOT_CLAIMED
+    outcome = _attempt(run, backend)
+    if isinstance(outcome, str):
+        return outcome
+    return runs_complete([(run, outcome)])[run.id]
+
+
+def runs_execute_group(*, run_ids: Sequence[int], worker: str = "") -> list[str]:
+    """Claim, solve and finish a group of small runs: one transaction to claim
+    them all, one to record them all; per-run outcomes, in ``run_ids`` order.
+
+    Each run keeps its own fencing token, errors, retries and audit events;
+    only the transactions and inserts are shared. Past the task's soft time
+    limit the runs not yet solved go back to the queue (a transient error).
+    """
+    outcomes = dict.fromkeys(run_ids, NOT_CLAIMED)
+    runs = runs_claim(run_ids=run_ids, worker=worker)
+    solved: list[tuple[Run, SolveResult]] = []
+    for position, run in enumerate(runs):
+        outcome = _attempt(run, None)
+        if not isinstance(outcome, str):
+            solved.append((run, outcome))
+            continue
+        outcomes[run.id] = outcome
+        if outcome == TIMED_OUT:
+            for rest in runs[position + 1 :]:
+                message = "its group of runs reached the time limit before it started"
+                outcomes[rest.id] = run_error(
+                    run_id=rest.id, attempt=rest.attempt, message=message, permanent=False
+                )
+            break
+    outcomes.update(runs_complete(solved))
+    return [outcomes[run_id] for run_id in run_ids]
+
+
+NOT_CLAIMED = "not claimed: the run is not queued"
+TIMED_OUT = "timed out"
+
+
+def _attempt(run: Run, backend: Any) -> SolveResult | str:
+    """The solve's result, or (after recording the failure) what happened instead."""
     try:
-        result = _solve(run, backend)
+        return _solve(run, backend)
     except StaleAttempt as exc:
-        logger.info("run %s: dropping a stale attempt: %s", run_id, exc)
+        logger.info("run %s: dropping a stale attempt: %s", run.id, exc)
         return "stale"
     except BackendError as exc:
         return run_error(
@@ -63,20 +103,14 @@ def run_execute(*, run_id: int, worker: str = "", backend: Any = None) -> str:
         )
     except SoftTimeLimitExceeded:
         run_time_out(run_id=run.id, attempt=run.attempt, reason="the run reached its time limit")
-        return "timed out"
+        return TIMED_OUT
     except ValueError as exc:
         # The solver refused its input or options: a retry would be refused too.
         return run_error(run_id=run.id, attempt=run.attempt, message=str(exc), permanent=True)
     except Exception as exc:
-        logger.exception("run %s: unexpected error while solving", run_id)
+        logger.exception("run %s: unexpected error while solving", run.id)
         message = f"unexpected {type(exc).__name__}: {exc}"
         return run_error(run_id=run.id, attempt=run.attempt, message=message, permanent=False)
-    try:
-        run_complete(run_id=run.id, attempt=run.attempt, result=result)
-    except StaleAttempt as exc:
-        logger.info("run %s: result dropped: %s", run_id, exc)
-        return "stale"
-    return "succeeded"
 
 
 def _solve(run: Run, backend: Any) -> SolveResult:
@@ -98,38 +132,51 @@ def _solve(run: Run, backend: Any) -> SolveResult:
 
 def run_claim(*, run_id: int, worker: str = "") -> Run | None:
     """Start a queued run as its next attempt; None if it is not queued (or gone)."""
+    claimed = runs_claim(run_ids=[run_id], worker=worker)
+    return claimed[0] if claimed else None
+
+
+def runs_claim(*, run_ids: Sequence[int], worker: str = "") -> list[Run]:
+    """Start those of ``run_ids`` still queued (and under their attempt cap) as their
+    next attempt, in one transaction; the claimed runs, by id."""
     now = timezone.now()
     with transaction.atomic():
-        request = _lock_request_of(run_id)
-        if request is None:
-            return None
-        try:
-            run_transition(
-                run_id=run_id,
-                to=RunStatus.RUNNING,
-                from_=(RunStatus.QUEUED,),
-                where=Q(attempt__lt=F("max_attempts")),
-                attempt=F("attempt") + 1,
-                lease_expires_at=now + timedelta(seconds=settings.JOBS_LEASE_SECONDS),
-                started_at=now,
-                worker=worker[:255],
-                not_before=None,
-            )
-        except Conflict:
-            return None
-        OptimizationRequest.objects.filter(id=request.id, status=RequestStatus.SUBMITTED).update(
+        requests = _lock_requests_of(run_ids)
+        if not requests:
+            return []
+        claimed = runs_transition(
+            run_ids=run_ids,
+            to=RunStatus.RUNNING,
+            from_=(RunStatus.QUEUED,),
+            where=Q(attempt__lt=F("max_attempts")),
+            attempt=F("attempt") + 1,
+            lease_expires_at=now + timedelta(seconds=settings.JOBS_LEASE_SECONDS),
+            started_at=now,
+            worker=worker[:255],
+            not_before=None,
+        )
+        if not claimed:
+            return []
+        OptimizationRequest.objects.filter(id__in=requests, status=RequestStatus.SUBMITTED).update(
             status=RequestStatus.RUNNING, updated_at=now
         )
-        run = Run.objects.select_related("request", "request__team").get(id=run_id)
-        audit_record(
-            action=AuditAction.RUN_CLAIMED,
-            obj=run,
-            team=request.team,
-            system=_system(worker),
-            before={"status": RunStatus.QUEUED},
-            after={"status": run.status, "attempt": run.attempt, "worker": run.worker},
+        runs = list(Run.objects.filter(id__in=claimed).order_by("id"))
+        for run in runs:
+            run.request = requests[run.request_id]
+        audit_append(
+            *(
+                audit_event(
+                    action=AuditAction.RUN_CLAIMED,
+                    obj=run,
+                    team=run.request.team,
+                    system=_system(worker),
+                    before={"status": RunStatus.QUEUED},
+                    after={"status": run.status, "attempt": run.attempt, "worker": run.worker},
+                )
+                for run in runs
+            )
         )
-    return run
+    return runs
 
 
 def run_record_provider_job(job_id: str, *, run_id: int, attempt: int) -> None:
@@ -148,42 +195,90 @@ def run_record_provider_job(job_id: str, *, run_id: int, attempt: int) -> None:
 
 
 def run_complete(*, run_id: int, attempt: int, result: SolveResult) -> Run:
-    """Record a successful solve: run fields, distribution, candidates; then maybe rank."""
-    now = timezone.now()
-    with transaction.atomic():
-        request = _lock_request_of(run_id)
-        run = Run.objects.get(id=run_id)
-        run_transition(
-            run_id=run_id,
-            to=RunStatus.SUCCEEDED,
-            from_=(RunStatus.RUNNING,),
-            fence=attempt,
-            tier=result.tier,
-            metrics=jsonable(result.metrics),
-            timings=jsonable(_timings(run, result, now)),
-            circuit=jsonable(result.circuit),
-            usage=jsonable(result.usage),
-            trace=jsonable(list(result.trace)),
-            provider_job_id=(result.provider_job_id or run.provider_job_id)[:255],
-            finished_at=now,
-            lease_expires_at=None,
-            error_message="",
-            error_permanent=None,
-        )
-        _store_distribution(run_id, result.counts)
-        _store_candidates(run, result)
-        run.refresh_from_db()
-        audit_record(
-            action=AuditAction.RUN_SUCCEEDED,
-            obj=run,
-            team=request.team if request else None,
-            system=_system(run.worker),
-            before={"status": RunStatus.RUNNING},
-            after={"status": run.status, "attempt": attempt, "tier": run.tier},
-        )
-        if request is not None:
-            request_finalise_if_done(request=request)
+    """Record a successful solve: run fields, distribution, candidates; then maybe rank.
+
+    Raises ``StaleAttempt`` when ``attempt`` is no longer the run's.
+    """
+    run = Run.objects.get(id=run_id)
+    run.attempt = attempt  # the fence: the attempt that solved, not whatever is current
+    if runs_complete([(run, result)], raise_stale=True)[run_id] != "succeeded":
+        raise StaleAttempt(f"Run {run_id} is no longer on attempt {attempt}.")
+    run.refresh_from_db()
     return run
+
+
+def runs_complete(
+    solved: Sequence[tuple[Run, SolveResult]], *, raise_stale: bool = False
+) -> dict[int, str]:
+    """Record successful solves in one transaction: each run's fields (fenced by the
+    attempt it was claimed with), distributions, candidates and audit events;
+    then rank every request left with no active run. Outcome per run id:
+    "succeeded", or "stale" when the run was reaped, cancelled or timed out
+    meanwhile (its result is dropped)."""
+    if not solved:
+        return {}
+    now = timezone.now()
+    outcomes: dict[int, str] = {}
+    with transaction.atomic():
+        requests = _lock_requests_of([run.id for run, _ in solved])
+        done: list[tuple[Run, SolveResult]] = []
+        for run, result in solved:
+            try:
+                run_transition(
+                    run_id=run.id,
+                    to=RunStatus.SUCCEEDED,
+                    from_=(RunStatus.RUNNING,),
+                    fence=run.attempt,
+                    **_success_fields(run, result, now),
+                )
+            except StaleAttempt as exc:
+                if raise_stale:
+                    raise
+                logger.info("run %s: result dropped: %s", run.id, exc)
+                outcomes[run.id] = "stale"
+                continue
+            outcomes[run.id] = "succeeded"
+            done.append((run, result))
+        for run, result in done:
+            _store_distribution(run.id, result.counts)
+        _store_candidates(done)
+        audit_append(
+            *(
+                audit_event(
+                    action=AuditAction.RUN_SUCCEEDED,
+                    obj=run,
+                    team=requests[run.request_id].team if run.request_id in requests else None,
+                    system=_system(run.worker),
+                    before={"status": RunStatus.RUNNING},
+                    after={
+                        "status": RunStatus.SUCCEEDED,
+                        "attempt": run.attempt,
+                        "tier": result.tier,
+                    },
+                )
+                for run, result in done
+            )
+        )
+        for request_id in sorted({run.request_id for run, _ in done}):
+            if request_id in requests:
+                request_finalise_if_done(request=requests[request_id])
+    return outcomes
+
+
+def _success_fields(run: Run, result: SolveResult, now: datetime) -> dict[str, Any]:
+    return {
+        "tier": result.tier,
+        "metrics": jsonable(result.metrics),
+        "timings": jsonable(_timings(run, result, now)),
+        "circuit": jsonable(result.circuit),
+        "usage": jsonable(result.usage),
+        "trace": jsonable(list(result.trace)),
+        "provider_job_id": (result.provider_job_id or run.provider_job_id)[:255],
+        "finished_at": now,
+        "lease_expires_at": None,
+        "error_message": "",
+        "error_permanent": None,
+    }
 
 
 def run_error(
@@ -315,6 +410,21 @@ def _lock_request_of(run_id: int) -> OptimizationRequest | None:
     return OptimizationRequest.objects.select_for_update().select_related("team").get(id=request_id)
 
 
+def _lock_requests_of(run_ids: Sequence[int]) -> dict[int, OptimizationRequest]:
+    """Lock the requests of ``run_ids``, in id order (so two groups never wait on each
+    other in a cycle); by id."""
+    request_ids = set(Run.objects.filter(id__in=run_ids).values_list("request_id", flat=True))
+    if not request_ids:
+        return {}
+    locked = (
+        OptimizationRequest.objects.select_for_update()
+        .select_related("team")
+        .filter(id__in=request_ids)
+        .order_by("id")
+    )
+    return {request.id: request for request in locked}
+
+
 def _store_distribution(run_id: int, counts: dict[str, int]) -> None:
     if not counts:
         return
@@ -322,21 +432,26 @@ def _store_distribution(run_id: int, counts: dict[str, int]) -> None:
     Distribution.objects.update_or_create(run_id=run_id, defaults=fields)
 
 
-def _store_candidates(run: Run, result: SolveResult) -> None:
-    keep = result.candidates[: settings.JOBS_CANDIDATES_PER_RUN]
+def _store_candidates(done: Sequence[tuple[Run, SolveResult]]) -> None:
     Candidate.objects.bulk_create(
-        Candidate(
-            request_id=run.request_id,
-            run_id=run.id,
-            assignment=list(c.assignment),
-            bitstring=c.bitstring,
-            objective=c.objective,
-            feasible=c.feasible,
-            probability=c.probability,
-            count=c.count,
-            run_rank=position,
-        )
-        for position, c in enumerate(keep, start=1)
+        (
+            Candidate(
+                request_id=run.request_id,
+                run_id=run.id,
+                assignment=list(c.assignment),
+                bitstring=c.bitstring,
+                objective=c.objective,
+                feasible=c.feasible,
+                probability=c.probability,
+                count=c.count,
+                run_rank=position,
+            )
+            for run, result in done
+            for position, c in enumerate(
+                result.candidates[: settings.JOBS_CANDIDATES_PER_RUN], start=1
+            )
+        ),
+        batch_size=1000,
     )
 
 

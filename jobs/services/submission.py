@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -17,15 +17,15 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from approvals.audit import AuditAction, audit_record
-from approvals.permissions import request_grant_team_permissions
+from approvals.audit import AuditAction, audit_append, audit_event
+from approvals.permissions import requests_grant_team_permissions
 from hybridreview.accounts.models import Team
 from hybridreview.correlation import get_correlation_id
 from jobs import solving
 from jobs.errors import FieldProblem, IdempotencyMismatch, InvalidInput
 from jobs.models import Campaign, CampaignStatus, OptimizationRequest, Run, RunStatus
 from jobs.services.backends import backends_check
-from jobs.services.budget import REFUSE, budget_hold, budget_reserve_runs
+from jobs.services.budget import REFUSE, Hold, budget_hold, budget_reserve_runs
 from jobs.services.cache import cache_source, cached_run_fields, run_copy_results
 from jobs.services.campaigns import campaign_check_open
 from jobs.services.dispatch import runs_enqueue
@@ -54,6 +54,12 @@ class Submission:
 class Submitted:
     request: OptimizationRequest
     created: bool  # False when an Idempotency-Key replay returned an earlier request
+
+
+@dataclass(frozen=True)
+class BatchSubmitted:
+    requests: list[OptimizationRequest]
+    created: bool  # False when an Idempotency-Key replay returned an earlier batch
 
 
 def request_submit(
@@ -109,17 +115,14 @@ def request_submit(
         with transaction.atomic():
             # The budget row is locked first, before any audit event (lock order).
             hold = budget_hold(plan=plan, on_budget_exceeded=on_budget_exceeded)
-            request = _save(
-                hold.submission,
+            [request] = _save_many(
+                [_Pending(hold, idempotency_key, body_sha256)],
                 requester,
-                idempotency_key=idempotency_key,
-                body_sha256=body_sha256,
                 campaign=campaign,
                 rerun_of=rerun_of,
                 http_request=http_request,
                 enqueue=enqueue,
             )
-            budget_reserve_runs(hold=hold, request=request)
     except IntegrityError:
         replay = (
             _replay(team_row, requester, idempotency_key, body_sha256) if idempotency_key else None
@@ -128,6 +131,110 @@ def request_submit(
             raise
         return replay
     return Submitted(request=request, created=True)
+
+
+def requests_submit_batch(
+    *,
+    requester: User,
+    items: Sequence[Mapping[str, Any]],
+    idempotency_key: str = "",
+    body_sha256: str = "",
+    http_request: HttpRequest | None = None,
+    on_budget_exceeded: str = REFUSE,
+) -> BatchSubmitted:
+    """Save many requests in one transaction: all of them, or none and ``InvalidInput``.
+
+    Each item takes ``request_submit``'s keyword arguments (problem, title,
+    schema_version, team, solvers, shots, seed, deadline_seconds, cache);
+    field paths in errors start with ``requests[i].``. Budgets and quotas
+    count the whole batch. With an ``idempotency_key`` the batch replays as
+    a whole: item i is stored under the key ``<key>#<i>``.
+    """
+    if not items:
+        raise InvalidInput([FieldProblem("requests", "must hold at least one request")])
+    if len(items) > settings.JOBS_BATCH_MAX:
+        message = f"at most {settings.JOBS_BATCH_MAX} requests per batch; got {len(items)}"
+        raise InvalidInput([FieldProblem("requests", message)])
+    keys = [f"{idempotency_key}#{i}" if idempotency_key else "" for i in range(len(items))]
+    teams: dict[str | None, Team] = {}
+    submissions: list[Submission] = []
+    errors: list[FieldProblem] = []
+    for i, item in enumerate(items):
+        fields = dict(item)
+        slug = fields.pop("team", None)
+        try:
+            if slug not in teams:
+                teams[slug] = _team_for(requester, slug, None)
+            submissions.append(submission_check(team=teams[slug], **_with_defaults(fields)))
+        except InvalidInput as exc:
+            errors.extend(FieldProblem(_item_path(i, p.field), p.message) for p in exc.errors)
+    if errors:
+        raise InvalidInput(errors)
+    if idempotency_key:
+        replay = _replay_batch(submissions, requester, keys, body_sha256)
+        if replay is not None:
+            return replay
+    plans = [spend_plan(submission=s) for s in submissions]
+    try:
+        with transaction.atomic():
+            holds: list[Hold] = []
+            for plan in plans:  # one budget row per team, locked once, re-entered after
+                holds.append(
+                    budget_hold(plan=plan, on_budget_exceeded=on_budget_exceeded, earlier=holds)
+                )
+            requests = _save_many(
+                [_Pending(h, k, body_sha256) for h, k in zip(holds, keys, strict=True)],
+                requester,
+                http_request=http_request,
+            )
+    except IntegrityError:
+        replay = (
+            _replay_batch(submissions, requester, keys, body_sha256) if idempotency_key else None
+        )
+        if replay is None:
+            raise
+        return replay
+    return BatchSubmitted(requests=requests, created=True)
+
+
+def _with_defaults(fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "schema_version": "1",
+        "title": "",
+        "solvers": None,
+        "shots": None,
+        "seed": None,
+        "deadline_seconds": None,
+        "cache": None,
+        **fields,
+    }
+
+
+def _item_path(index: int, field: str) -> str:
+    if not field:
+        return f"requests[{index}]"
+    return f"requests[{index}]{field}" if field.startswith("[") else f"requests[{index}].{field}"
+
+
+def _replay_batch(
+    submissions: list[Submission], requester: User, keys: list[str], body_sha256: str
+) -> BatchSubmitted | None:
+    """The batch saved earlier under these keys, or None; a different body is a mismatch."""
+    found = list(
+        OptimizationRequest.objects.filter(
+            team__in={s.team for s in submissions}, requester=requester, idempotency_key__in=keys
+        )
+    )
+    if not found:
+        return None
+    by_key = {r.idempotency_key: r for r in found}
+    if len(by_key) != len(keys) or any(r.body_sha256 != body_sha256 for r in found):
+        first = keys[0].rsplit("#", 1)[0]
+        raise IdempotencyMismatch(
+            f"Idempotency-Key {first!r} was already used with a different body; "
+            "use a new key for a new batch."
+        )
+    return BatchSubmitted(requests=[by_key[k] for k in keys], created=False)
 
 
 def submission_check(
@@ -212,19 +319,74 @@ def _replay(team: Team, requester: User, key: str, body_sha256: str) -> Submitte
     return Submitted(request=earlier, created=False)
 
 
-def _save(
-    submission: Submission,
+@dataclass(frozen=True)
+class _Pending:
+    """A request cleared by the budget, not yet saved."""
+
+    hold: Hold
+    idempotency_key: str
+    body_sha256: str
+
+
+def _save_many(
+    pending: Sequence[_Pending],
     requester: User,
     *,
-    idempotency_key: str,
-    body_sha256: str,
+    campaign: Campaign | None = None,
+    rerun_of: OptimizationRequest | None = None,
+    http_request: HttpRequest | None = None,
+    enqueue: bool = True,
+) -> list[OptimizationRequest]:
+    """Insert requests, their grants, runs, reservations and audit events, in bulk.
+
+    One insert per table, however many requests: a batch of 200 costs about
+    what one request did. Runs in the caller's transaction, after its holds.
+    """
+    now, correlation_id = timezone.now(), get_correlation_id()
+    requests = OptimizationRequest.objects.bulk_create(
+        [_request_row(p, requester, campaign, rerun_of, now, correlation_id) for p in pending]
+    )
+    events = [
+        audit_event(
+            action=AuditAction.REQUEST_SUBMITTED,
+            obj=request,
+            actor=requester,
+            after=_audit_view(request),
+            request=http_request,
+        )
+        for request in requests
+    ]
+    events += requests_grant_team_permissions(requests, actor=requester)
+    if rerun_of is not None:
+        events += [
+            audit_event(
+                action=AuditAction.REQUEST_RERUN,
+                obj=rerun_of,
+                actor=requester,
+                after={"rerun": request.id, "settings": request.settings},
+                request=http_request,
+            )
+            for request in requests
+        ]
+    audit_append(*events)
+    solvers = [p.hold.submission.run.solvers for p in pending]
+    runs_create(requests=requests, solvers=solvers, enqueue=enqueue)
+    for p, request in zip(pending, requests, strict=True):
+        budget_reserve_runs(hold=p.hold, request=request)
+    return requests
+
+
+def _request_row(
+    p: _Pending,
+    requester: User,
     campaign: Campaign | None,
     rerun_of: OptimizationRequest | None,
-    http_request: HttpRequest | None,
-    enqueue: bool,
+    now: datetime,
+    correlation_id: str,
 ) -> OptimizationRequest:
+    submission = p.hold.submission
     problem, run = submission.problem, submission.run
-    request = OptimizationRequest.objects.create(
+    return OptimizationRequest(
         team=submission.team,
         requester=requester,
         campaign=campaign,
@@ -238,44 +400,30 @@ def _save(
         settings=run.as_dict(),
         fingerprint=submission.fingerprint,
         cache_policy=run.cache,
-        idempotency_key=idempotency_key,
-        body_sha256=body_sha256,
-        deadline=timezone.now() + timedelta(seconds=run.deadline_seconds),
-        correlation_id=get_correlation_id(),
+        idempotency_key=p.idempotency_key,
+        body_sha256=p.body_sha256,
+        deadline=now + timedelta(seconds=run.deadline_seconds),
+        correlation_id=correlation_id,
     )
-    audit_record(
-        action=AuditAction.REQUEST_SUBMITTED,
-        obj=request,
-        actor=requester,
-        after=_audit_view(request),
-        request=http_request,
-    )
-    request_grant_team_permissions(request, actor=requester)
-    if rerun_of is not None:
-        audit_record(
-            action=AuditAction.REQUEST_RERUN,
-            obj=rerun_of,
-            actor=requester,
-            after={"rerun": request.id, "settings": request.settings},
-            request=http_request,
-        )
-    runs_create(request=request, solvers=run.solvers, enqueue=enqueue)
-    return request
 
 
 def runs_create(
-    *, request: OptimizationRequest, solvers: Sequence[SolverSpec], enqueue: bool = True
+    *,
+    requests: Sequence[OptimizationRequest],
+    solvers: Sequence[Sequence[SolverSpec]],
+    enqueue: bool = True,
 ) -> list[Run]:
-    """One run per solver spec: copied from the cache when allowed, else queued.
+    """One run per solver spec of each request: copied from the cache when allowed, else queued.
 
     Runs of a request in a campaign that is still collecting stay queued
     without a message; the campaign's dispatch sends them in one burst.
     """
-    sources = [
-        cache_source(request=request, solver=spec.name, backend=spec.backend or "")
-        for spec in solvers
+    planned = [
+        (request, spec, cache_source(request=request, solver=spec.name, backend=spec.backend or ""))
+        for request, specs in zip(requests, solvers, strict=True)
+        for spec in specs
     ]
-    Run.objects.bulk_create(
+    runs = Run.objects.bulk_create(
         Run(
             request=request,
             solver=spec.name,
@@ -285,24 +433,32 @@ def runs_create(
             max_attempts=settings.JOBS_MAX_ATTEMPTS,
             **(cached_run_fields(source) if source else {}),
         )
-        for spec, source in zip(solvers, sources, strict=True)
+        for request, spec, source in planned
     )
-    runs = list(request.runs.order_by("id"))  # SQLite's bulk_create may not return ids
-    for run, source in zip(runs, sources, strict=True):
+    for run, (_, _, source) in zip(runs, planned, strict=True):
         if source is not None:
             run_copy_results(run=run, source=source)
-    to_queue = [run for run in runs if run.status == RunStatus.QUEUED]
+    campaign_ids = {r.campaign_id for r in requests if r.campaign_id is not None}
     # Read now, not from the caller's object: the campaign may have dispatched
     # meanwhile (if this still races, the reaper sends the runs later).
-    held = (
-        request.campaign_id is not None
-        and Campaign.objects.filter(
-            id=request.campaign_id, status=CampaignStatus.COLLECTING
-        ).exists()
+    held = set(
+        Campaign.objects.filter(id__in=campaign_ids, status=CampaignStatus.COLLECTING).values_list(
+            "id", flat=True
+        )
+        if campaign_ids
+        else ()
     )
-    if enqueue and not held:
+    to_queue = [
+        run
+        for run in runs
+        if run.status == RunStatus.QUEUED and run.request.campaign_id not in held
+    ]
+    if enqueue:
         runs_enqueue(run_ids=[r.id for r in to_queue])
-    request_finalise_if_done(request=request)
+    active = {run.request_id for run in runs if run.status == RunStatus.QUEUED}
+    for request in requests:
+        if request.id not in active:  # every run came from the cache
+            request_finalise_if_done(request=request)
     return runs
 
 

@@ -8,6 +8,7 @@ through and the other sees zero rows and gets ``Conflict``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Q
@@ -104,6 +105,34 @@ def run_transition(
         )
     status = current["status"] if current else None
     raise Conflict(f"Run {run_id} cannot move from {status!r} to {str(to)!r}.")
+
+
+def runs_transition(
+    *,
+    run_ids: Sequence[int],
+    to: str,
+    from_: tuple[str, ...] | None = None,
+    where: Q | None = None,
+    **fields: Any,
+) -> list[int]:
+    """Move those of ``run_ids`` that may go to ``to`` there, in one UPDATE; their ids.
+
+    For the start of a group of runs (claiming them): the caller holds their
+    requests' row locks, so the set read here is the set updated. Terminal
+    moves go one run at a time through ``run_transition`` (they settle spend).
+    """
+    if to in RUN_TERMINAL:
+        raise ValueError("terminal run transitions go through run_transition, one run each")
+    allowed = _narrowed(sources(RUN_TRANSITIONS, to), from_)
+    condition = Q(id__in=list(run_ids), status__in=allowed)
+    if where is not None:
+        condition &= where
+    moving = list(Run.objects.filter(condition).order_by("id").values_list("id", flat=True))
+    if moving:
+        Run.objects.filter(id__in=moving, status__in=allowed).update(
+            status=to, updated_at=timezone.now(), **fields
+        )
+    return moving
 
 
 def _narrowed(allowed: list[str], from_: tuple[str, ...] | None) -> list[str]:
