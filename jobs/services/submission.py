@@ -25,7 +25,14 @@ from jobs import solving
 from jobs.errors import FieldProblem, IdempotencyMismatch, InvalidInput
 from jobs.models import Campaign, CampaignStatus, OptimizationRequest, Run, RunStatus
 from jobs.services.backends import backends_check
-from jobs.services.budget import REFUSE, Hold, budget_hold, budget_reserve_runs
+from jobs.services.budget import (
+    REFUSE,
+    BudgetExceeded,
+    Hold,
+    QuotaExceeded,
+    budget_hold,
+    budget_reserve_runs,
+)
 from jobs.services.cache import cache_source, cached_run_fields, run_copy_results
 from jobs.services.campaigns import campaign_check_open
 from jobs.services.dispatch import runs_enqueue
@@ -178,10 +185,17 @@ def requests_submit_batch(
     try:
         with transaction.atomic():
             holds: list[Hold] = []
-            for plan in plans:  # one budget row per team, locked once, re-entered after
-                holds.append(
-                    budget_hold(plan=plan, on_budget_exceeded=on_budget_exceeded, earlier=holds)
-                )
+            for i, plan in enumerate(plans):  # one budget row per team, locked once
+                try:
+                    hold = budget_hold(
+                        plan=plan, on_budget_exceeded=on_budget_exceeded, earlier=holds
+                    )
+                except (BudgetExceeded, QuotaExceeded):
+                    raise  # about the whole batch: 402 / 429
+                except InvalidInput as exc:  # a per-request quota, e.g. shots
+                    problems = [FieldProblem(_item_path(i, p.field), p.message) for p in exc.errors]
+                    raise InvalidInput(problems) from exc
+                holds.append(hold)
             requests = _save_many(
                 [_Pending(h, k, body_sha256) for h, k in zip(holds, keys, strict=True)],
                 requester,

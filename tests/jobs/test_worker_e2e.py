@@ -69,6 +69,35 @@ def test_a_request_submitted_through_the_api_is_solved_by_a_real_worker_and_rank
     assert {c["solver"] for c in data["candidates"]} == {"qaoa", "exact"}
 
 
+def test_a_batch_of_small_requests_travels_in_groups_and_every_request_is_ranked(
+    fresh_broker, client_as, analyst
+):
+    items = [
+        {"problem": maxcut(5 + i % 3), "solvers": [{"name": "exact"}, {"name": "local_search"}]}
+        for i in range(12)
+    ]
+    with running_worker() as worker:
+        created = client_as(analyst).post(
+            "/api/v1/requests/batch/", {"requests": items}, format="json"
+        )
+        assert created.status_code == 201, created.content
+        ids = [r["id"] for r in created.json()["results"]]
+        _wait_for(
+            lambda: OptimizationRequest.objects.filter(
+                id__in=ids, status="ready_for_review"
+            ).count()
+            == len(ids),
+            120,
+            "every request of the batch in ready_for_review",
+            worker,
+        )
+        # 24 small runs: four messages of six, not 24 of one.
+        assert worker.log().count("jobs.execute_classical_runs[") >= 4
+    assert set(Run.objects.filter(request_id__in=ids).values_list("status", "attempt")) == {
+        ("succeeded", 1)
+    }
+
+
 def test_a_worker_killed_mid_run_is_reaped_and_the_run_finishes_exactly_once(
     fresh_broker, client_as, analyst, monkeypatch
 ):
