@@ -206,8 +206,8 @@ class RequestsApi(JobsApi):
 class BatchItemSerializer(SubmitInputSerializer):
     """One request of a batch: the fields of POST /requests/, without a campaign."""
 
-    campaign = None
-    on_budget_exceeded = None
+    campaign = None  # type: ignore[assignment]  # DRF: None removes an inherited field
+    on_budget_exceeded = None  # type: ignore[assignment]
 
 
 class RequestsBatchApi(JobsApi):

@@ -28,7 +28,12 @@ class FieldProblem:
 
 
 class InvalidInput(JobsError):
-    """The input is wrong; ``errors`` names each field (HTTP 400)."""
+    """The input is wrong; ``errors`` names each field (HTTP 400).
+
+    ``item_index``: which request of a batch it is about, when the raiser knew.
+    """
+
+    item_index: int | None = None
 
     def __init__(self, errors: list[FieldProblem]) -> None:
         self.errors = errors

@@ -4,12 +4,13 @@ The life of a quantum run's credits, all in the ledger (jobs.models.LedgerEntry)
 
 1. ``spend_plan`` (jobs.services.spend_plan) estimates every run of a checked submission (before any
    transaction: estimating may take a moment, and no lock should wait on it).
-2. ``budget_hold``, first thing in the submit transaction, locks the team's
-   budget row for the month, checks the team's quotas and the limit, and
-   decides: accept, refuse (402), or send the quantum runs to a simulator
-   when the caller asked for that (``on_budget_exceeded="simulate"``).
-3. ``budget_reserve_runs``, once the runs exist, writes one reserve entry per
-   quantum run and adds the total to ``reserved_credits``.
+2. ``budget_hold`` (``budget_hold_many`` for a batch), first thing in the
+   submit transaction, locks the team's budget row for the month, checks the
+   team's quotas and the limit, and decides: accept, refuse (402), or send
+   the quantum runs to a simulator when the caller asked for that
+   (``on_budget_exceeded="simulate"``). A batch counts as a whole.
+3. ``budget_reserve_runs_many``, once the runs exist, writes one reserve entry
+   per quantum run and adds the total to ``reserved_credits``.
 4. When a run reaches a terminal state, ``run_spend_close`` (called by
    ``run_transition``) settles its actual cost if it succeeded, or releases
    the reservation if it did not; at most once, which the ledger's unique
@@ -203,19 +204,64 @@ class Hold:
         return self.plan.submission
 
 
-def budget_hold(
-    *, plan: SpendPlan, on_budget_exceeded: str = REFUSE, earlier: Sequence[Hold] = ()
-) -> Hold:
+def budget_hold(*, plan: SpendPlan, on_budget_exceeded: str = REFUSE) -> Hold:
     """Lock the budget, check quotas and the limit; return what may be saved or raise.
 
     Must run inside the submit transaction and before its first audit event.
-    ``earlier`` are the holds already granted in this transaction (a batch
-    submit): their credits and runs count as if already reserved.
     """
-    budget = budget_for(plan.team, current_period(), lock=True)
-    mine = [h for h in earlier if h.budget.pk == budget.pk]
-    quota_check(plan, adding_earlier=sum(len(h.plan.runs) for h in mine))
-    remaining = max(ZERO, budget.remaining - sum((h.plan.total for h in mine), ZERO))
+    return budget_hold_many(plans=[plan], on_budget_exceeded=on_budget_exceeded)[0]
+
+
+def budget_hold_many(*, plans: Sequence[SpendPlan], on_budget_exceeded: str = REFUSE) -> list[Hold]:
+    """``budget_hold`` for the requests of one batch: each team's budget row is locked
+    and its quota read once, and every plan counts the ones before it as reserved.
+
+    An ``InvalidInput`` about one plan (a per-request quota) carries that plan's
+    position as ``item_index``.
+    """
+    holds: list[Hold] = []
+    teams: dict[int, _TeamState] = {}
+    for index, plan in enumerate(plans):
+        state = teams.get(plan.team.pk)
+        if state is None:
+            state = teams[plan.team.pk] = _TeamState.locked(plan.team)
+        try:
+            hold = _hold(plan, state, on_budget_exceeded)
+        except (BudgetExceeded, QuotaExceeded):
+            raise
+        except InvalidInput as exc:
+            exc.item_index = index
+            raise
+        state.held_credits += hold.plan.total
+        state.held_runs += len(hold.plan.runs)
+        holds.append(hold)
+    return holds
+
+
+@dataclass
+class _TeamState:
+    """A team's locked budget and quota during one submit transaction."""
+
+    budget: Budget
+    quota: TeamQuota | None
+    active_runs: int
+    held_credits: Decimal = ZERO
+    held_runs: int = 0
+
+    @classmethod
+    def locked(cls, team: Team) -> _TeamState:
+        budget = budget_for(team, current_period(), lock=True)
+        quota = TeamQuota.objects.filter(team=team).first()
+        active = 0
+        if quota is not None and quota.max_concurrent_runs is not None:
+            active = Run.objects.filter(request__team=team, status__in=RUN_ACTIVE).count()
+        return cls(budget, quota, active)
+
+
+def _hold(plan: SpendPlan, state: _TeamState, on_budget_exceeded: str) -> Hold:
+    budget = state.budget
+    quota_check(plan, state.quota, active=state.active_runs + state.held_runs)
+    remaining = max(ZERO, budget.remaining - state.held_credits)
     if plan.total <= remaining:
         return Hold(budget, plan)
     if not budget.hard:
@@ -243,39 +289,58 @@ def exceeded_message(total: Decimal, budget: Budget, *, simulate: bool) -> str:
     return message + ' Send "on_budget_exceeded": "simulate" to run on a simulator instead.'
 
 
-def budget_reserve_runs(*, hold: Hold, request: OptimizationRequest) -> list[LedgerEntry]:
-    """One reserve entry per quantum run still to execute; the total joins ``reserved``.
+def budget_reserve_runs_many(
+    *,
+    holds: Sequence[Hold],
+    requests: Sequence[OptimizationRequest],
+    runs: Sequence[Run],
+) -> list[LedgerEntry]:
+    """Reserve entries for the quantum runs of ``requests`` (``runs``: theirs, in id order).
 
     Runs served from the cache cost nothing and reserve nothing. The budget
-    row is still locked by ``budget_hold`` in this transaction.
+    rows are still locked by ``budget_hold_many`` in this transaction.
     """
-    runs = list(request.runs.order_by("id"))
+    runs_of: dict[int, list[Run]] = {r.id: [] for r in requests}
+    for run in runs:
+        runs_of[run.request_id].append(run)
     entries: list[LedgerEntry] = []
-    for run, cost in zip(runs, hold.plan.runs, strict=True):
-        if cost.downgraded_from:
-            Run.objects.filter(id=run.id).update(downgraded_from=cost.downgraded_from)
-        if cost.kind != solving.QUANTUM or run.tier == Tier.CACHE:
-            continue
-        entries.append(_entry(hold.budget, run, LedgerKind.RESERVE, cost.credits, _detail(cost)))
+    downgraded: list[Run] = []
+    for hold, request in zip(holds, requests, strict=True):
+        for run, cost in zip(runs_of[request.id], hold.plan.runs, strict=True):
+            if cost.downgraded_from:
+                run.downgraded_from = cost.downgraded_from
+                downgraded.append(run)
+            if cost.kind != solving.QUANTUM or run.tier == Tier.CACHE:
+                continue
+            entries.append(
+                _entry(hold.budget, run, LedgerKind.RESERVE, cost.credits, _detail(cost))
+            )
+    if downgraded:
+        Run.objects.bulk_update(downgraded, ["downgraded_from"])
     LedgerEntry.objects.bulk_create(entries)
-    total = sum((e.credits for e in entries), ZERO)
-    if total:
-        Budget.objects.filter(pk=hold.budget.pk).update(
-            reserved_credits=F("reserved_credits") + total, updated_at=timezone.now()
-        )
-    budget = Budget.objects.get(pk=hold.budget.pk)
-    if hold.downgraded:
-        _audit_downgrade(request, hold)
-    if hold.over_soft_limit:
-        logger.warning(
-            "team %s passed its soft budget for %s: %s of %s credits committed (request %s)",
-            budget.team.slug,
-            f"{budget.period:%Y-%m}",
-            fmt(budget.committed),
-            fmt(budget.limit_credits),
-            request.id,
-        )
-    budget_alerts_check(budget=budget, system="jobs.budget")
+    budgets = {h.budget.pk: h.budget for h in holds}
+    for pk in budgets:
+        total = sum((e.credits for e in entries if e.budget_id == pk), ZERO)
+        if total:
+            Budget.objects.filter(pk=pk).update(
+                reserved_credits=F("reserved_credits") + total, updated_at=timezone.now()
+            )
+    fresh = {b.pk: b for b in Budget.objects.filter(pk__in=budgets).select_related("team")}
+    for hold, request in zip(holds, requests, strict=True):
+        if hold.downgraded:
+            _audit_downgrade(request, hold)
+        if hold.over_soft_limit:
+            budget = fresh[hold.budget.pk]
+            logger.warning(
+                "team %s passed its soft budget for %s: %s of %s credits committed (request %s)",
+                budget.team.slug,
+                f"{budget.period:%Y-%m}",
+                fmt(budget.committed),
+                fmt(budget.limit_credits),
+                request.id,
+            )
+    for budget in fresh.values():
+        budget_alerts_check(budget=budget, system="jobs.budget")
     return entries
 
 
@@ -299,12 +364,9 @@ def _entry(
 # -- quotas ----------------------------------------------------------------------
 
 
-def quota_check(plan: SpendPlan, *, adding_earlier: int = 0) -> None:
-    """The team's quotas; under the budget lock, so concurrent submits count each other.
-
-    ``adding_earlier``: runs of this transaction's earlier requests, not yet saved.
-    """
-    quota = TeamQuota.objects.filter(team=plan.team).first()
+def quota_check(plan: SpendPlan, quota: TeamQuota | None, *, active: int) -> None:
+    """The team's quotas, given ``active`` runs queued or running (saved or held in this
+    transaction); under the budget lock, so concurrent submits count each other."""
     if quota is None:
         return
     team = plan.team.slug
@@ -321,8 +383,6 @@ def quota_check(plan: SpendPlan, *, adding_earlier: int = 0) -> None:
             ]
         )
     if quota.max_concurrent_runs is not None:
-        active = Run.objects.filter(request__team=plan.team, status__in=RUN_ACTIVE).count()
-        active += adding_earlier
         adding = len(plan.runs)
         if active + adding > quota.max_concurrent_runs:
             raise QuotaExceeded(
@@ -388,7 +448,9 @@ def run_spend_close(*, run_id: int) -> LedgerEntry | None:
 
 
 def runs_spend_close(*, run_ids: Iterable[int]) -> None:
-    for run_id in run_ids:
+    """``run_spend_close`` for each run that holds a reservation (one query finds them)."""
+    reserved = LedgerEntry.objects.filter(run_id__in=list(run_ids), kind=LedgerKind.RESERVE)
+    for run_id in sorted(reserved.values_list("run_id", flat=True)):
         run_spend_close(run_id=run_id)
 
 

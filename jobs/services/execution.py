@@ -30,8 +30,9 @@ from jobs import solving
 from jobs.errors import StaleAttempt
 from jobs.models import Candidate, Distribution, OptimizationRequest, RequestStatus, Run, RunStatus
 from jobs.models.run import RUN_ACTIVE
+from jobs.services.budget import runs_spend_close
 from jobs.services.dispatch import runs_enqueue
-from jobs.services.ranking import request_finalise_if_done
+from jobs.services.ranking import request_finalise_if_done, requests_finalise_if_done
 from jobs.services.transitions import run_transition, runs_transition
 from quantum import BackendError, SolveResult, parse_problem
 
@@ -229,6 +230,7 @@ def runs_complete(
                     to=RunStatus.SUCCEEDED,
                     from_=(RunStatus.RUNNING,),
                     fence=run.attempt,
+                    close_spend=False,
                     **_success_fields(run, result, now),
                 )
             except StaleAttempt as exc:
@@ -239,6 +241,7 @@ def runs_complete(
                 continue
             outcomes[run.id] = "succeeded"
             done.append((run, result))
+        runs_spend_close(run_ids=[run.id for run, _ in done])
         for run, result in done:
             _store_distribution(run.id, result.counts)
         _store_candidates(done)
@@ -259,9 +262,8 @@ def runs_complete(
                 for run, result in done
             )
         )
-        for request_id in sorted({run.request_id for run, _ in done}):
-            if request_id in requests:
-                request_finalise_if_done(request=requests[request_id])
+        finished = sorted({run.request_id for run, _ in done} & requests.keys())
+        requests_finalise_if_done(requests=[requests[i] for i in finished])
     return outcomes
 
 

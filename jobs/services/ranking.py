@@ -7,12 +7,14 @@ is done, nor both miss it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils import timezone
 
-from approvals.audit import AuditAction, audit_record
+from approvals.audit import AuditAction, audit_append, audit_event
 from approvals.figures import figures_warm_on_commit
+from approvals.models import AuditEvent
 from jobs import solving
 from jobs.models import Candidate, OptimizationRequest, RequestStatus, Run, RunStatus, Tier
 from jobs.models.request import REQUEST_ACTIVE
@@ -34,53 +36,113 @@ TIE_RTOL = 1e-9
 
 def request_finalise_if_done(*, request: OptimizationRequest) -> bool:
     """Finalise when no run is still queued or running; say whether it did."""
-    if request.runs.filter(status__in=RUN_ACTIVE).exists():
-        return False
-    return request_finalise(request=request)
+    return request.id in requests_finalise_if_done(requests=[request])
+
+
+def requests_finalise_if_done(
+    *, requests: Sequence[OptimizationRequest], system: str = "jobs.ranking"
+) -> set[int]:
+    """Finalise those of ``requests`` with no run still queued or running; the ids finalised.
+
+    One query per table for all of them, and their audit events appended together.
+    """
+    ids = [r.id for r in requests]
+    busy = set(
+        Run.objects.filter(request_id__in=ids, status__in=RUN_ACTIVE).values_list(
+            "request_id", flat=True
+        )
+    )
+    idle = [r for r in requests if r.id not in busy]
+    return requests_finalise(requests=idle, system=system) if idle else set()
 
 
 def request_finalise(*, request: OptimizationRequest, system: str = "jobs.ranking") -> bool:
     """Move an active request to review (ranked) or to failed; False if no longer active."""
-    current = OptimizationRequest.objects.values_list("status", flat=True).get(id=request.id)
-    if current not in REQUEST_ACTIVE:
-        return False
-    runs = list(request.runs.select_related("cache_source").order_by("id"))
-    if not any(r.status == RunStatus.SUCCEEDED for r in runs):
-        _fail(request, runs, current, system)
-        return True
-    ranked = candidates_rank(request=request, runs=runs)
-    reason = fallback_reason(runs)
-    request_transition(
-        request_id=request.id,
-        to=RequestStatus.READY_FOR_REVIEW,
-        fallback=bool(reason),
-        fallback_reason=reason,
-        ready_at=timezone.now(),
-    )
-    request.refresh_from_db()
-    audit_record(
-        action=AuditAction.REQUEST_RANKED,
-        obj=request,
-        system=system,
-        before={"status": current},
-        after={"status": request.status, "candidates": len(ranked), "best": _best(ranked)},
-    )
-    if reason:
-        audit_record(
-            action=AuditAction.REQUEST_FALLBACK,
-            obj=request,
-            system=system,
-            after={"fallback": True},
-            reason=reason,
+    return request.id in requests_finalise(requests=[request], system=system)
+
+
+def requests_finalise(
+    *, requests: Sequence[OptimizationRequest], system: str = "jobs.ranking"
+) -> set[int]:
+    """Move each active request to review (ranked) or to failed; the ids moved.
+
+    Callers hold the requests' row locks. Requests no longer active are left alone.
+    """
+    current = dict(
+        OptimizationRequest.objects.filter(id__in=[r.id for r in requests]).values_list(
+            "id", "status"
         )
-    figures_warm_on_commit(request.id)
-    return True
+    )
+    active = [r for r in requests if current.get(r.id) in REQUEST_ACTIVE]
+    if not active:
+        return set()
+    runs_of: dict[int, list[Run]] = {r.id: [] for r in active}
+    for run in Run.objects.filter(request__in=active).select_related("cache_source").order_by("id"):
+        runs_of[run.request_id].append(run)
+    candidates_of: dict[int, list[Candidate]] = {r.id: [] for r in active}
+    for candidate in Candidate.objects.filter(
+        request__in=active, run__status=RunStatus.SUCCEEDED
+    ).order_by("id"):
+        candidates_of[candidate.request_id].append(candidate)
+    now = timezone.now()
+    events: list[AuditEvent] = []
+    ranked_all: list[Candidate] = []
+    sampled: list[int] = []
+    for request in active:
+        runs, before = runs_of[request.id], current[request.id]
+        if not any(r.status == RunStatus.SUCCEEDED for r in runs):
+            events.append(_fail(request, runs, before, system))
+            continue
+        ranked = _rank(request, runs, candidates_of[request.id])
+        ranked_all += ranked
+        reason = fallback_reason(runs)
+        request_transition(
+            request_id=request.id,
+            to=RequestStatus.READY_FOR_REVIEW,
+            fallback=bool(reason),
+            fallback_reason=reason,
+            ready_at=now,
+        )
+        request.status, request.fallback, request.fallback_reason = (
+            RequestStatus.READY_FOR_REVIEW,
+            bool(reason),
+            reason,
+        )
+        request.ready_at = now
+        events.append(
+            audit_event(
+                action=AuditAction.REQUEST_RANKED,
+                obj=request,
+                system=system,
+                before={"status": before},
+                after={"status": request.status, "candidates": len(ranked), "best": _best(ranked)},
+            )
+        )
+        if reason:
+            events.append(
+                audit_event(
+                    action=AuditAction.REQUEST_FALLBACK,
+                    obj=request,
+                    system=system,
+                    after={"fallback": True},
+                    reason=reason,
+                )
+            )
+        if any(r.tier != Tier.CLASSICAL for r in runs if r.status == RunStatus.SUCCEEDED):
+            sampled.append(request.id)
+    Candidate.objects.bulk_update(ranked_all, ["rank"], batch_size=500)
+    audit_append(*events)
+    # Measurement histograms are the costly figures; a classical-only request's
+    # page builds its few small ones on first view.
+    for request_id in sampled:
+        figures_warm_on_commit(request_id)
+    return {r.id for r in active}
 
 
-def _fail(request: OptimizationRequest, runs: list[Run], current: str, system: str) -> None:
+def _fail(request: OptimizationRequest, runs: list[Run], current: str, system: str) -> AuditEvent:
     reason = "; ".join(f"{_label(r)}: {r.error_message or r.status}" for r in runs) or "no runs"
     request_transition(request_id=request.id, to=RequestStatus.FAILED, failure_reason=reason)
-    audit_record(
+    return audit_event(
         action=REQUEST_FAILED,
         obj=request,
         system=system,
@@ -110,8 +172,17 @@ def _missed_how(run: Run) -> str:
 
 def candidates_rank(*, request: OptimizationRequest, runs: list[Run]) -> list[Candidate]:
     """Give every candidate of every succeeded run one rank on the request's scale."""
-    quality = {r.id: source_quality(r) for r in runs}
     candidates = list(Candidate.objects.filter(request=request, run__status=RunStatus.SUCCEEDED))
+    ranked = _rank(request, runs, candidates)
+    Candidate.objects.bulk_update(ranked, ["rank"], batch_size=500)
+    return ranked
+
+
+def _rank(
+    request: OptimizationRequest, runs: list[Run], candidates: list[Candidate]
+) -> list[Candidate]:
+    """Sort ``candidates`` onto the request's scale and number them (not saved)."""
+    quality = {r.id: source_quality(r) for r in runs}
     sign = -1.0 if request.sense == "maximize" else 1.0
     candidates.sort(key=lambda c: (not c.feasible, sign * c.objective))
     tier = _tie_groups(candidates, sign)
@@ -120,7 +191,6 @@ def candidates_rank(*, request: OptimizationRequest, runs: list[Run]) -> list[Ca
     )
     for position, candidate in enumerate(candidates, start=1):
         candidate.rank = position
-    Candidate.objects.bulk_update(candidates, ["rank"], batch_size=500)
     return candidates
 
 

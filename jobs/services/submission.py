@@ -31,7 +31,8 @@ from jobs.services.budget import (
     Hold,
     QuotaExceeded,
     budget_hold,
-    budget_reserve_runs,
+    budget_hold_many,
+    budget_reserve_runs_many,
 )
 from jobs.services.cache import cache_source, cached_run_fields, run_copy_results
 from jobs.services.campaigns import campaign_check_open
@@ -184,18 +185,15 @@ def requests_submit_batch(
     plans = [spend_plan(submission=s) for s in submissions]
     try:
         with transaction.atomic():
-            holds: list[Hold] = []
-            for i, plan in enumerate(plans):  # one budget row per team, locked once
-                try:
-                    hold = budget_hold(
-                        plan=plan, on_budget_exceeded=on_budget_exceeded, earlier=holds
-                    )
-                except (BudgetExceeded, QuotaExceeded):
-                    raise  # about the whole batch: 402 / 429
-                except InvalidInput as exc:  # a per-request quota, e.g. shots
-                    problems = [FieldProblem(_item_path(i, p.field), p.message) for p in exc.errors]
-                    raise InvalidInput(problems) from exc
-                holds.append(hold)
+            # One budget row per team, locked once; the batch counts as a whole.
+            try:
+                holds = budget_hold_many(plans=plans, on_budget_exceeded=on_budget_exceeded)
+            except (BudgetExceeded, QuotaExceeded):
+                raise  # about the whole batch: 402 / 429
+            except InvalidInput as exc:  # a per-request quota, e.g. shots
+                i = exc.item_index or 0
+                problems = [FieldProblem(_item_path(i, p.field), p.message) for p in exc.errors]
+                raise InvalidInput(problems) from exc
             requests = _save_many(
                 [_Pending(h, k, body_sha256) for h, k in zip(holds, keys, strict=True)],
                 requester,
@@ -224,7 +222,7 @@ def _with_defaults(fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _item_path(index: int, field: str) -> str:
+def _item_path(index: int, field: str | None) -> str:
     if not field:
         return f"requests[{index}]"
     return f"requests[{index}]{field}" if field.startswith("[") else f"requests[{index}].{field}"
@@ -384,9 +382,8 @@ def _save_many(
         ]
     audit_append(*events)
     solvers = [p.hold.submission.run.solvers for p in pending]
-    runs_create(requests=requests, solvers=solvers, enqueue=enqueue)
-    for p, request in zip(pending, requests, strict=True):
-        budget_reserve_runs(hold=p.hold, request=request)
+    runs = runs_create(requests=requests, solvers=solvers, enqueue=enqueue)
+    budget_reserve_runs_many(holds=[p.hold for p in pending], requests=requests, runs=runs)
     return requests
 
 

@@ -75,13 +75,16 @@ def run_transition(
     from_: tuple[str, ...] | None = None,
     fence: int | None = None,
     where: Q | None = None,
+    close_spend: bool = True,
     **fields: Any,
 ) -> None:
     """Move a run to ``to`` and set ``fields``, or raise.
 
     ``fence`` is a worker's fencing token, the attempt it claimed: the change
     happens only if the run is still on that attempt, else ``StaleAttempt``. ``where`` adds a
-    condition of the caller's (e.g. the attempt cap of a claim).
+    condition of the caller's (e.g. the attempt cap of a claim). ``close_spend=False``
+    is for a caller finishing many runs, which then calls ``runs_spend_close``
+    for them in the same transaction, before its audit events.
     """
     allowed = _narrowed(sources(RUN_TRANSITIONS, to), from_)
     condition = Q(id=run_id, status__in=allowed)
@@ -91,7 +94,7 @@ def run_transition(
         condition &= Q(attempt=fence)
     updated = Run.objects.filter(condition).update(status=to, updated_at=timezone.now(), **fields)
     if updated:
-        if to in RUN_TERMINAL:
+        if to in RUN_TERMINAL and close_spend:
             # A finished run's spend is settled (or its reservation released)
             # in the same transaction as the status change, before any audit
             # event: the budget row lock precedes the audit lock everywhere.

@@ -99,6 +99,8 @@ def test_the_cache_is_per_team(submit, make_team, make_user):
 def test_a_ranked_request_has_its_figures_built_before_anyone_opens_it(
     submit, monkeypatch, django_capture_on_commit_callbacks
 ):
+    """Measurement histograms are the costly figures: a request with a sampled run
+    has them built by the worker (a classical-only one builds its few on first view)."""
     from django.core.cache import cache
 
     from approvals import figures
@@ -109,7 +111,7 @@ def test_a_ranked_request_has_its_figures_built_before_anyone_opens_it(
     app.conf.task_always_eager = True
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            req = work(submit())
+            req = work(submit(solvers=[TINY_QAOA, {"name": "exact"}], shots=256))
     finally:
         app.conf.task_always_eager = False
     assert req.status == "ready_for_review"
