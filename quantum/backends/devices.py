@@ -12,7 +12,10 @@ import warnings
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from quantum.errors import BackendError
+from quantum.model import FloatArray
 
 if TYPE_CHECKING:
     from qiskit.transpiler import Target
@@ -21,7 +24,7 @@ NOISE_KINDS = ("device", "depolarizing")
 # Density-matrix memory is 16 * 4^k bytes: 256 MB at 12 qubits, 1 GB at 13.
 MAX_DENSITY_MATRIX_QUBITS = 12
 # Measured on this code base: one trajectory costs about 4x one density-matrix
-# "row" (2^k amplitudes), so trajectories win only when shots < 2^k / 4.
+# "row" (2^k amplitudes), so trajectories win only when there are fewer than 2^k / 4.
 TRAJECTORY_COST_FACTOR = 4
 
 
@@ -64,7 +67,7 @@ def restricted_noise_model(device: str, physical: tuple[int, ...], noise: str = 
         raise BackendError(
             f"unknown noise kind {noise!r}; one of: {', '.join(NOISE_KINDS)}", permanent=True
         )
-    target = restricted_target(fake_device(device).target, physical)
+    target = _device_target(device, physical)
     model = NoiseModel(basis_gates=list(target.operation_names))
     for qubits, error in basic_device_readout_errors(target=target):
         model.add_readout_error(error, qubits)
@@ -72,6 +75,29 @@ def restricted_noise_model(device: str, physical: tuple[int, ...], noise: str = 
     for name, qubits, error in gate_errors:
         model.add_quantum_error(error, name, qubits)
     return model
+
+
+@lru_cache(maxsize=64)
+def readout_matrices(device: str, physical: tuple[int, ...]) -> FloatArray:
+    """Per-qubit readout confusion matrices, shape (k, 2, 2): ``[q, prepared, measured]``.
+
+    The same errors ``restricted_noise_model`` attaches to measurements, read
+    from the same restricted target, for applying readout to exact
+    probabilities instead of to sampled bits. A qubit with no calibrated
+    readout error gets the identity. Read-only: the array is cached.
+    """
+    from qiskit_aer.noise.device import basic_device_readout_errors
+
+    matrices = np.tile(np.eye(2), (len(physical), 1, 1))
+    for (qubit,), error in basic_device_readout_errors(target=_device_target(device, physical)):
+        matrices[qubit] = np.asarray(error.probabilities, dtype=np.float64)
+    matrices.flags.writeable = False
+    return matrices
+
+
+@lru_cache(maxsize=64)
+def _device_target(device: str, physical: tuple[int, ...]) -> Target:
+    return restricted_target(fake_device(device).target, physical)
 
 
 def restricted_target(target: Target, physical: tuple[int, ...]) -> Target:
@@ -100,14 +126,18 @@ def restricted_target(target: Target, physical: tuple[int, ...]) -> Target:
     return sub
 
 
-def simulation_method(active_qubits: int, shots: int) -> str:
-    """Density matrix when it is small and cheaper than one noisy trajectory per shot.
+def simulation_method(active_qubits: int, trajectories: int) -> str:
+    """Density matrix when it is small and cheaper than ``trajectories`` noisy statevectors.
 
-    Aer's "automatic" choice picks trajectories for 12 qubits at 4096 shots,
-    which measured 4.4x slower (57 s) than the density matrix (13 s).
+    Measured on the 12-qubit QAOA circuit of bench/solvers.py section E
+    (fake_torino, 2 shared cores): the density matrix took 20 s (13-14 s in
+    quieter runs), 512 trajectories 9.3 s. So the density matrix costs about
+    1100 trajectories, 2^12 / 3.7: the factor of 4 above. Aer's "automatic"
+    choice ignores this and picked one trajectory per shot at 4096 shots,
+    4.4x slower (57 s) than the density matrix (13 s).
     """
     if active_qubits <= MAX_DENSITY_MATRIX_QUBITS and (
-        2**active_qubits <= TRAJECTORY_COST_FACTOR * shots
+        2**active_qubits <= TRAJECTORY_COST_FACTOR * trajectories
     ):
         return "density_matrix"
     return "statevector"
