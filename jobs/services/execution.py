@@ -244,7 +244,7 @@ def runs_complete(
         runs_spend_close(run_ids=[run.id for run, _ in done])
         for run, result in done:
             _store_distribution(run.id, result.counts)
-        _store_candidates(done)
+        fresh = _candidate_rows(done)
         audit_append(
             *(
                 audit_event(
@@ -263,7 +263,9 @@ def runs_complete(
             )
         )
         finished = sorted({run.request_id for run, _ in done} & requests.keys())
-        requests_finalise_if_done(requests=[requests[i] for i in finished])
+        # Ranked before they are inserted: no reading back, no rank UPDATE.
+        requests_finalise_if_done(requests=[requests[i] for i in finished], fresh=fresh)
+        Candidate.objects.bulk_create([c for rows in fresh.values() for c in rows], batch_size=1000)
     return outcomes
 
 
@@ -434,9 +436,13 @@ def _store_distribution(run_id: int, counts: dict[str, int]) -> None:
     Distribution.objects.update_or_create(run_id=run_id, defaults=fields)
 
 
-def _store_candidates(done: Sequence[tuple[Run, SolveResult]]) -> None:
-    Candidate.objects.bulk_create(
-        (
+def _candidate_rows(done: Sequence[tuple[Run, SolveResult]]) -> dict[int, list[Candidate]]:
+    """Unsaved candidate rows of finished runs, by request: each run's best
+    JOBS_CANDIDATES_PER_RUN."""
+    rows: dict[int, list[Candidate]] = {}
+    for run, result in done:
+        keep = result.candidates[: settings.JOBS_CANDIDATES_PER_RUN]
+        rows.setdefault(run.request_id, []).extend(
             Candidate(
                 request_id=run.request_id,
                 run_id=run.id,
@@ -448,13 +454,9 @@ def _store_candidates(done: Sequence[tuple[Run, SolveResult]]) -> None:
                 count=c.count,
                 run_rank=position,
             )
-            for run, result in done
-            for position, c in enumerate(
-                result.candidates[: settings.JOBS_CANDIDATES_PER_RUN], start=1
-            )
-        ),
-        batch_size=1000,
-    )
+            for position, c in enumerate(keep, start=1)
+        )
+    return rows
 
 
 def _timings(run: Run, result: SolveResult, now: datetime) -> dict[str, Any]:

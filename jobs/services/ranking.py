@@ -7,9 +7,10 @@ is done, nor both miss it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from approvals.audit import AuditAction, audit_append, audit_event
@@ -40,11 +41,15 @@ def request_finalise_if_done(*, request: OptimizationRequest) -> bool:
 
 
 def requests_finalise_if_done(
-    *, requests: Sequence[OptimizationRequest], system: str = "jobs.ranking"
+    *,
+    requests: Sequence[OptimizationRequest],
+    system: str = "jobs.ranking",
+    fresh: Mapping[int, list[Candidate]] | None = None,
 ) -> set[int]:
     """Finalise those of ``requests`` with no run still queued or running; the ids finalised.
 
     One query per table for all of them, and their audit events appended together.
+    ``fresh``: candidates not yet saved, by request id (see ``requests_finalise``).
     """
     ids = [r.id for r in requests]
     busy = set(
@@ -53,7 +58,7 @@ def requests_finalise_if_done(
         )
     )
     idle = [r for r in requests if r.id not in busy]
-    return requests_finalise(requests=idle, system=system) if idle else set()
+    return requests_finalise(requests=idle, system=system, fresh=fresh) if idle else set()
 
 
 def request_finalise(*, request: OptimizationRequest, system: str = "jobs.ranking") -> bool:
@@ -62,12 +67,19 @@ def request_finalise(*, request: OptimizationRequest, system: str = "jobs.rankin
 
 
 def requests_finalise(
-    *, requests: Sequence[OptimizationRequest], system: str = "jobs.ranking"
+    *,
+    requests: Sequence[OptimizationRequest],
+    system: str = "jobs.ranking",
+    fresh: Mapping[int, list[Candidate]] | None = None,
 ) -> set[int]:
     """Move each active request to review (ranked) or to failed; the ids moved.
 
     Callers hold the requests' row locks. Requests no longer active are left alone.
+    ``fresh`` are candidates of just-finished runs that the caller has not saved
+    yet: they are ranked with the saved ones and get their ``rank`` set here, so
+    the caller inserts them ranked instead of inserting, reading back and updating.
     """
+    fresh = fresh or {}
     current = dict(
         OptimizationRequest.objects.filter(id__in=[r.id for r in requests]).values_list(
             "id", "status"
@@ -80,13 +92,16 @@ def requests_finalise(
     for run in Run.objects.filter(request__in=active).select_related("cache_source").order_by("id"):
         runs_of[run.request_id].append(run)
     candidates_of: dict[int, list[Candidate]] = {r.id: [] for r in active}
-    for candidate in Candidate.objects.filter(
-        request__in=active, run__status=RunStatus.SUCCEEDED
-    ).order_by("id"):
+    saved = list(
+        Candidate.objects.filter(request__in=active, run__status=RunStatus.SUCCEEDED).order_by("id")
+    )
+    for candidate in saved:
         candidates_of[candidate.request_id].append(candidate)
+    for request_id, unsaved in fresh.items():
+        if request_id in candidates_of:
+            candidates_of[request_id].extend(unsaved)
     now = timezone.now()
     events: list[AuditEvent] = []
-    ranked_all: list[Candidate] = []
     sampled: list[int] = []
     for request in active:
         runs, before = runs_of[request.id], current[request.id]
@@ -94,7 +109,6 @@ def requests_finalise(
             events.append(_fail(request, runs, before, system))
             continue
         ranked = _rank(request, runs, candidates_of[request.id])
-        ranked_all += ranked
         reason = fallback_reason(runs)
         request_transition(
             request_id=request.id,
@@ -130,7 +144,7 @@ def requests_finalise(
             )
         if any(r.tier != Tier.CLASSICAL for r in runs if r.status == RunStatus.SUCCEEDED):
             sampled.append(request.id)
-    Candidate.objects.bulk_update(ranked_all, ["rank"], batch_size=500)
+    save_ranks(saved)
     audit_append(*events)
     # Measurement histograms are the costly figures; a classical-only request's
     # page builds its few small ones on first view.
@@ -174,8 +188,28 @@ def candidates_rank(*, request: OptimizationRequest, runs: list[Run]) -> list[Ca
     """Give every candidate of every succeeded run one rank on the request's scale."""
     candidates = list(Candidate.objects.filter(request=request, run__status=RunStatus.SUCCEEDED))
     ranked = _rank(request, runs, candidates)
-    Candidate.objects.bulk_update(ranked, ["rank"], batch_size=500)
+    save_ranks(ranked)
     return ranked
+
+
+def save_ranks(candidates: Sequence[Candidate]) -> None:
+    """Write ``rank`` of ``candidates``: on PostgreSQL one UPDATE ... FROM (VALUES ...)
+    per 5,000 rows, linear in their number (Django's bulk_update builds a CASE
+    per row, quadratic: 1,600 candidates took ~35 ms that way)."""
+    if connection.vendor != "postgresql":
+        Candidate.objects.bulk_update(candidates, ["rank"], batch_size=500)
+        return
+    table = Candidate._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(candidates), 5000):
+            chunk = candidates[start : start + 5000]
+            values = ", ".join(["(%s, %s)"] * len(chunk))
+            params = [v for c in chunk for v in (c.id, c.rank)]
+            cursor.execute(
+                f'UPDATE "{table}" AS c SET "rank" = v.rank '  # noqa: S608 (no user input)
+                f"FROM (VALUES {values}) AS v(id, rank) WHERE c.id = v.id",
+                params,
+            )
 
 
 def _rank(
@@ -186,8 +220,17 @@ def _rank(
     sign = -1.0 if request.sense == "maximize" else 1.0
     candidates.sort(key=lambda c: (not c.feasible, sign * c.objective))
     tier = _tie_groups(candidates, sign)
+    # Last tie-break: the run, then the run's own order (not the row id: it is
+    # not known yet for candidates ranked before they are saved).
     candidates.sort(
-        key=lambda c: (tier[c.id], quality[c.run_id], -c.probability, c.bitstring, c.id)
+        key=lambda c: (
+            tier[id(c)],
+            quality[c.run_id],
+            -c.probability,
+            c.bitstring,
+            c.run_id,
+            c.run_rank or 0,
+        )
     )
     for position, candidate in enumerate(candidates, start=1):
         candidate.rank = position
@@ -204,7 +247,7 @@ def _tie_groups(ordered: list[Candidate], sign: float) -> dict[int, int]:
         value = sign * c.objective
         if c.feasible != feasible or value - start > TIE_RTOL * max(1.0, abs(start)):
             group, start, feasible = group + 1, value, c.feasible
-        groups[c.id] = group
+        groups[id(c)] = group
     return groups
 
 
