@@ -210,6 +210,12 @@ class BatchItemSerializer(SubmitInputSerializer):
     on_budget_exceeded = None  # type: ignore[assignment]
 
 
+class BatchResultSerializer(serializers.ModelSerializer[OptimizationRequest]):
+    class Meta:
+        model = OptimizationRequest
+        fields = ["id", "status", "title", "problem_kind", "num_variables", "created_at"]
+
+
 class RequestsBatchApi(JobsApi):
     """Submit many requests in one call: all are saved, or none (400 naming ``requests[i]...``).
 
@@ -222,16 +228,15 @@ class RequestsBatchApi(JobsApi):
         requests = BatchItemSerializer(many=True, allow_empty=False)
         on_budget_exceeded = serializers.ChoiceField(choices=ON_BUDGET_EXCEEDED, default=REFUSE)
 
-    class OutputSerializer(serializers.ModelSerializer[OptimizationRequest]):
-        class Meta:
-            model = OptimizationRequest
-            fields = ["id", "status", "title", "problem_kind", "num_variables", "created_at"]
+    class OutputSerializer(serializers.Serializer[Any]):
+        count = serializers.IntegerField()
+        results = BatchResultSerializer(many=True)
 
     @extend_schema(
         request=InputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
-            201: OutputSerializer(many=True),
+            201: OutputSerializer,
             400: OpenApiResponse(description="Invalid input; paths start with requests[i]."),
             402: OpenApiResponse(description="The batch is over the team's hard budget."),
             413: OpenApiResponse(description="Body larger than DATA_UPLOAD_MAX_MEMORY_SIZE."),
@@ -257,8 +262,9 @@ class RequestsBatchApi(JobsApi):
             http_request=request._request,
             on_budget_exceeded=data.validated_data["on_budget_exceeded"],
         )
-        body = self.OutputSerializer(submitted.requests, many=True).data
-        response = Response({"count": len(body), "results": body}, status=status.HTTP_201_CREATED)
+        results = BatchResultSerializer(submitted.requests, many=True).data
+        body = {"count": len(results), "results": results}
+        response = Response(body, status=status.HTTP_201_CREATED)
         if not submitted.created:
             response["Idempotent-Replayed"] = "true"
         return response
