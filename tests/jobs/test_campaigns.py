@@ -162,3 +162,22 @@ def test_runs_on_an_ibm_backend_go_in_one_provider_batch(ana, campaign):
     assert log[0] == ("open", 1) and log[-1] == ("close", 1)
     assert {entry for entry in log[1:-1]} == {("run", 1)}
     assert set(Run.objects.filter(id__in=ibm_runs).values_list("tier", flat=True)) == {"hardware"}
+
+
+def test_a_test_backend_wrapping_another_keeps_the_inner_provider_batch():
+    """Fault-injecting wrappers (tests.support) must not silently drop a provider
+    batch: jobs submitted through the wrapper go in the inner backend's batch."""
+    from qiskit import QuantumCircuit
+
+    from tests.support.backends import WrappedBackend
+
+    aer = get_backend("aer_statevector")
+    log: list[tuple[str, int]] = []
+    outer = WrappedBackend(BatchRecordingBackend(aer, aer.spec, log))
+    circuit = QuantumCircuit(1)
+    circuit.h(0)
+    circuit.measure_all()
+    with outer.batch() as batch:
+        assert batch is outer
+        batch.run([outer.transpile(circuit, seed=1)], shots=8, seed=1)
+    assert log == [("open", 1), ("run", 1), ("close", 1)]

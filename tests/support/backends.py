@@ -56,6 +56,12 @@ class WrappedBackend(Backend):
     def supports_expectation(self) -> bool:
         return self.inner.supports_expectation
 
+    @contextmanager
+    def batch(self) -> Iterator[Backend]:
+        # The inner backend's provider batch, with jobs still passing through us.
+        with self.inner.batch():
+            yield self
+
 
 class ScriptedBackend(WrappedBackend):
     """Raises the scripted errors on the first ``run`` calls, then behaves."""
