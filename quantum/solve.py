@@ -117,8 +117,8 @@ def check_options(solver: str, options: Mapping[str, Any], problem: Problem) -> 
     """Raise ``ValueError`` if ``solver`` would refuse these options or this problem.
 
     Cheap and provider-free, for validating a request before it is queued:
-    option names for every solver, and QAOA's values too (classical solvers
-    check their values when they run). The backend is not known here, so a
+    option names, types and ranges for every solver (a solver module's own
+    ``check_options`` where it has one). The backend is not known here, so a
     backend's own width limit is checked by ``solve``.
     """
     kind = _solver_kind(solver)
@@ -127,9 +127,18 @@ def check_options(solver: str, options: Mapping[str, Any], problem: Problem) -> 
             _check_classical_size(problem, solver)
         except BackendError as exc:
             raise ValueError(str(exc)) from None
-        check_option_names(solver, options, getattr(_CLASSICAL[solver], "OPTIONS", ()))
+        _check_classical_options(solver, options)
         return
     QaoaSettings.from_options(options, exact_expectation=True, shots=DEFAULT_SHOTS)
+
+
+def _check_classical_options(solver: str, options: Mapping[str, Any]) -> None:
+    module = _CLASSICAL[solver]
+    checker = getattr(module, "check_options", None)
+    if checker is not None:
+        checker(options)
+    else:
+        check_option_names(solver, options, getattr(module, "OPTIONS", ()))
 
 
 def resolve_backend(backend: str | Backend | None, spec: BackendSpec | None = None) -> Backend:
@@ -159,6 +168,7 @@ def estimate_run(
     options = dict(options or {})
     if kind == "classical":
         _check_classical_size(problem, solver)
+        _check_classical_options(solver, options)
         return RunEstimate(0.0, _classical_seconds(problem, solver, options), 0)
     spec = _spec(backend_spec)
     n = problem.num_variables

@@ -66,6 +66,20 @@ class _ColourClass:
     coupling_t: Any  # csr (n, len(members)): J[members].T, for the field update
 
 
+def check_options(options: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` for an option ``solve`` would refuse whatever the problem:
+    names, types and ranges (so a request fails at submit, not on a worker)."""
+    check_option_names(NAME, options, OPTIONS)
+    int_option(options, "restarts", DEFAULT_RESTARTS, 1, MAX_RESTARTS)
+    int_option(options, "sweeps", DEFAULT_SWEEPS, 1, MAX_SWEEPS)
+    initial = positive_float_option(options, "initial_temperature")
+    final = positive_float_option(options, "final_temperature")
+    if initial is not None and final is not None and final > initial:
+        raise ValueError(
+            f"final_temperature ({final:g}) must not exceed initial_temperature ({initial:g})"
+        )
+
+
 def solve(problem: Problem, options: Mapping[str, Any], *, seed: int) -> SolveResult:
     """Anneal ``restarts`` seeded random starts, then polish each with descent.
 
@@ -81,7 +95,7 @@ def solve(problem: Problem, options: Mapping[str, Any], *, seed: int) -> SolveRe
     the objective alone: the penalty never changes under a swap.
     """
     started = time.perf_counter()
-    check_option_names(NAME, options, OPTIONS)
+    check_options(options)
     restarts = int_option(options, "restarts", DEFAULT_RESTARTS, 1, MAX_RESTARTS)
     rng = np.random.default_rng(seed)
     model = SearchModel.from_bqm(problem.bqm)

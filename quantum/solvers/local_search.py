@@ -19,6 +19,12 @@ DEFAULT_RESTARTS = 8
 MAX_RESTARTS = 1024
 
 
+def check_options(options: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` for an option ``solve`` would refuse: names, types, ranges."""
+    check_option_names(NAME, options, OPTIONS)
+    int_option(options, "restarts", DEFAULT_RESTARTS, 1, MAX_RESTARTS)
+
+
 def solve(problem: Problem, options: Mapping[str, Any], *, seed: int) -> SolveResult:
     """Descend from the greedy start and from ``restarts - 1`` seeded random starts.
 
@@ -29,7 +35,7 @@ def solve(problem: Problem, options: Mapping[str, Any], *, seed: int) -> SolveRe
     constraint). Options: ``restarts`` (default 8, 1..1024).
     """
     started = time.perf_counter()
-    check_option_names(NAME, options, OPTIONS)
+    check_options(options)
     restarts = int_option(options, "restarts", DEFAULT_RESTARTS, 1, MAX_RESTARTS)
     rng = np.random.default_rng(seed)
     starts = np.zeros((restarts, problem.num_variables), dtype=np.float64)

@@ -104,6 +104,7 @@ def test_the_detail_shows_runs_and_candidates_sorted_by_rank(ana):
         (body(solvers=[{"backend": "aer_mps"}]), "solvers[0].name"),
         (body(solvers=[{"name": "exact"}, {"name": "warp"}]), "solvers[1].name"),
         (body(solvers=[{"name": "qaoa", "options": {"reps": 0}}]), "solvers[0].options"),
+        (body(solvers=[{"name": "annealing", "options": {"sweeps": -1}}]), "solvers[0].options"),
         (body(solvers=[{"name": "qaoa", "colour": "red"}]), "solvers[0].colour"),
         (body(solvers=[]), "solvers"),
         (body(shots="many"), "shots"),

@@ -81,6 +81,30 @@ def test_check_options_refuses_what_solve_would_refuse_without_solving() -> None
         check_options("exact", {}, BIG)
 
 
+@pytest.mark.parametrize(
+    ("solver", "options", "message"),
+    [
+        ("annealing", {"sweeps": 0}, "option sweeps must be between 1"),
+        ("annealing", {"restarts": True}, "option restarts must be an integer"),
+        ("annealing", {"initial_temperature": "hot"}, "option initial_temperature must be"),
+        (
+            "annealing",
+            {"initial_temperature": 1.0, "final_temperature": 2.0},
+            "must not exceed initial_temperature",
+        ),
+        ("local_search", {"restarts": 0}, "option restarts must be between 1"),
+    ],
+)
+def test_classical_option_values_are_refused_before_any_run(solver, options, message) -> None:
+    """A bad value must fail at submit (the estimate), not later on a worker."""
+    with pytest.raises(ValueError, match=message):
+        check_options(solver, options, SQUARE)
+    with pytest.raises(ValueError, match=message):
+        estimate_run(SQUARE, solver=solver, options=options, shots=0, backend_spec=None)
+    with pytest.raises(ValueError, match=message):
+        solve(SQUARE, solver=solver, options=options)
+
+
 def test_classical_runs_are_estimated_free() -> None:
     estimate = estimate_run(SQUARE, solver="annealing", options={}, shots=0, backend_spec=None)
     assert estimate.credits == 0.0 and estimate.qubits == 0
