@@ -174,6 +174,21 @@ class AerNoisyBackend(Backend):
                 permanent=True,
             )
 
+    def averaged_trajectories(self, circuit: QuantumCircuit, shots: int) -> int | None:
+        """Trajectories averaged for ``shots`` of ISA ``circuit``; None when sampled per shot."""
+        small, physical = compact(circuit)
+        plan = self._plan(small, len(physical), shots)
+        return plan[1] if plan else None
+
+    def _plan(
+        self, circuit: QuantumCircuit, active: int, shots: int
+    ) -> tuple[TerminalMeasurements, int] | None:
+        split = split_terminal_measurements(circuit)
+        trajectories = min(shots, self._trajectories or default_trajectories(shots))
+        if split is None or not _averaging_pays(split, active, trajectories, shots):
+            return None
+        return split, trajectories
+
     def _sample(
         self,
         compacted: list[tuple[QuantumCircuit, tuple[int, ...]]],
@@ -183,11 +198,11 @@ class AerNoisyBackend(Backend):
         counts: Counts = []
         for circuit, physical in compacted:
             noise_model = restricted_noise_model(self.device, physical, self._noise)
-            split = split_terminal_measurements(circuit)
-            trajectories = min(shots, self._trajectories or default_trajectories(shots))
-            if split is None or not _averaging_pays(split, len(physical), trajectories, shots):
+            plan = self._plan(circuit, len(physical), shots)
+            if plan is None:
                 counts.extend(_sample_per_shot(circuit, noise_model, shots, seed))
                 continue
+            split, trajectories = plan
             probabilities = noisy_probabilities(split, noise_model, trajectories, seed)
             readout = readout_matrices(self.device, physical)[list(split.qubits)]
             counts.append(sample_counts(apply_readout(probabilities, readout), split, shots, seed))

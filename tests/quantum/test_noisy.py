@@ -3,7 +3,7 @@
 Averaging only pays, and so only runs, where a density matrix would cost
 more than the trajectories: 2^k > 4 * trajectories for k active qubits. The
 circuits here are 10 qubits wide with ~100 trajectories to land on that
-path; ``assert_averaged`` checks they do.
+path; each test checks that they do.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from qiskit_aer.primitives import SamplerV2
 
 from quantum import BackendError, BackendSpec, get_backend
 from quantum.backends.aer import (
+    AerNoisyBackend,
     apply_readout,
     compact,
     default_trajectories,
@@ -27,22 +28,19 @@ from quantum.backends.aer import (
     split_terminal_measurements,
 )
 from quantum.backends.base import Backend
-from quantum.backends.devices import (
-    fake_device,
-    readout_matrices,
-    restricted_noise_model,
-    simulation_method,
-)
+from quantum.backends.devices import fake_device, readout_matrices, restricted_noise_model
 
 DEVICE = "fake_torino"
 WIDTH = 10
 
 
-def noisy_backend(**options: object) -> Backend:
+def noisy_backend(**options: object) -> AerNoisyBackend:
     spec = BackendSpec(
         f"aer_noisy:{DEVICE}", "aer_noisy", 20, 100_000, device=DEVICE, options=options
     )
-    return get_backend(spec.name, spec)
+    backend = get_backend(spec.name, spec)
+    assert isinstance(backend, AerNoisyBackend)
+    return backend
 
 
 def counts_of(backend: Backend, circuit: QuantumCircuit, shots: int, seed: int) -> dict[str, int]:
@@ -54,12 +52,6 @@ def counts_of(backend: Backend, circuit: QuantumCircuit, shots: int, seed: int) 
         status = backend.poll(job_id)
     assert status.state == "done", status.error
     return status.counts[0]
-
-
-def assert_averaged(isa: QuantumCircuit, trajectories: int) -> None:
-    small, physical = compact(isa)
-    assert split_terminal_measurements(small) is not None
-    assert simulation_method(len(physical), trajectories) == "statevector"
 
 
 def echo(n: int, rounds: int) -> QuantumCircuit:
@@ -115,7 +107,7 @@ def test_counts_are_keyed_exactly_as_sampler_v2_keys_them() -> None:
 def test_the_noisy_backend_keys_its_counts_as_before_on_any_register_layout() -> None:
     backend = noisy_backend(trajectories=100)
     isa = backend.transpile(scattered_registers(), seed=3)
-    assert_averaged(isa, 100)
+    assert backend.averaged_trajectories(isa, 2000) == 100
     counts = counts_of(backend, isa, 2000, seed=5)
     assert {len(key) for key in counts} == {11}
     top_two = sorted(counts, key=counts.__getitem__)[-2:]
@@ -151,7 +143,7 @@ def test_averaged_trajectories_agree_with_the_exact_noisy_distribution() -> None
     shots, trajectories = 20_000, 250
     backend = noisy_backend(trajectories=trajectories)
     isa = backend.transpile(echo(WIDTH, rounds=4), seed=3)
-    assert_averaged(isa, trajectories)
+    assert backend.averaged_trajectories(isa, shots) == trajectories
     by_key = exact_with_readout(isa)
     assert by_key["0" * WIDTH] < 0.65  # gate noise the test would notice if it were missing
     counts = counts_of(backend, isa, shots, seed=11)
@@ -166,10 +158,10 @@ def test_averaged_trajectories_agree_with_the_exact_noisy_distribution() -> None
 def test_a_circuit_that_prepares_zeros_reads_out_at_the_devices_error_rates() -> None:
     backend = noisy_backend(trajectories=100)
     isa = backend.transpile(echo(WIDTH, rounds=0), seed=3)
-    assert_averaged(isa, 100)
+    shots = 40_000
+    assert backend.averaged_trajectories(isa, shots) == 100
     layout = backend.initial_layout(isa)
     assert layout is not None
-    shots = 40_000
     counts = counts_of(backend, isa, shots, seed=2)
     measure = fake_device(DEVICE).target["measure"]
     for bit, physical in enumerate(layout):
@@ -194,7 +186,7 @@ def test_readout_flips_each_bit_with_its_own_qubits_matrix() -> None:
 def test_a_seed_reproduces_the_counts_and_another_seed_changes_them() -> None:
     backend = noisy_backend(trajectories=100)
     isa = backend.transpile(echo(WIDTH, rounds=1), seed=3)
-    assert_averaged(isa, 100)
+    assert backend.averaged_trajectories(isa, 1000) == 100
     first, again = (counts_of(backend, isa, 1000, seed=7) for _ in range(2))
     assert first == again
     assert counts_of(backend, isa, 1000, seed=8) != first
@@ -210,7 +202,7 @@ def test_a_mid_circuit_measurement_takes_the_per_shot_path_and_still_counts_righ
     assert split_terminal_measurements(circuit) is None
     backend = noisy_backend()
     isa = backend.transpile(circuit, seed=3)
-    assert split_terminal_measurements(compact(isa)[0]) is None
+    assert backend.averaged_trajectories(isa, 500) is None
     counts = counts_of(backend, isa, 500, seed=1)
     assert max(counts, key=counts.__getitem__) == "001"
 
