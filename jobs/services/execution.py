@@ -242,30 +242,30 @@ def runs_complete(
             outcomes[run.id] = "succeeded"
             done.append((run, result))
         runs_spend_close(run_ids=[run.id for run, _ in done])
-        for run, result in done:
-            _store_distribution(run.id, result.counts)
+        _store_distributions(done)
         fresh = _candidate_rows(done)
-        audit_append(
-            *(
-                audit_event(
-                    action=AuditAction.RUN_SUCCEEDED,
-                    obj=run,
-                    team=requests[run.request_id].team if run.request_id in requests else None,
-                    system=_system(run.worker),
-                    before={"status": RunStatus.RUNNING},
-                    after={
-                        "status": RunStatus.SUCCEEDED,
-                        "attempt": run.attempt,
-                        "tier": result.tier,
-                    },
-                )
-                for run, result in done
+        events = [
+            audit_event(
+                action=AuditAction.RUN_SUCCEEDED,
+                obj=run,
+                team=requests[run.request_id].team if run.request_id in requests else None,
+                system=_system(run.worker),
+                before={"status": RunStatus.RUNNING},
+                after={
+                    "status": RunStatus.SUCCEEDED,
+                    "attempt": run.attempt,
+                    "tier": result.tier,
+                },
             )
-        )
+            for run, result in done
+        ]
         finished = sorted({run.request_id for run, _ in done} & requests.keys())
         # Ranked before they are inserted: no reading back, no rank UPDATE.
-        requests_finalise_if_done(requests=[requests[i] for i in finished], fresh=fresh)
+        requests_finalise_if_done(
+            requests=[requests[i] for i in finished], fresh=fresh, events=events
+        )
         Candidate.objects.bulk_create([c for rows in fresh.values() for c in rows], batch_size=1000)
+        audit_append(*events)  # the runs' and the requests' events: one append
     return outcomes
 
 
@@ -416,24 +416,29 @@ def _lock_request_of(run_id: int) -> OptimizationRequest | None:
 
 def _lock_requests_of(run_ids: Sequence[int]) -> dict[int, OptimizationRequest]:
     """Lock the requests of ``run_ids``, in id order (so two groups never wait on each
-    other in a cycle); by id."""
-    request_ids = set(Run.objects.filter(id__in=run_ids).values_list("request_id", flat=True))
-    if not request_ids:
-        return {}
+    other in a cycle); by id. One query: the run ids select the requests in a subquery."""
     locked = (
-        OptimizationRequest.objects.select_for_update()
+        OptimizationRequest.objects.select_for_update(of=("self",))
         .select_related("team")
-        .filter(id__in=request_ids)
+        .filter(id__in=Run.objects.filter(id__in=list(run_ids)).values("request_id"))
         .order_by("id")
     )
     return {request.id: request for request in locked}
 
 
-def _store_distribution(run_id: int, counts: dict[str, int]) -> None:
-    if not counts:
-        return
-    fields = Distribution.encode(counts, compress_above=settings.JOBS_DISTRIBUTION_COMPRESS_ABOVE)
-    Distribution.objects.update_or_create(run_id=run_id, defaults=fields)
+def _store_distributions(done: Sequence[tuple[Run, SolveResult]]) -> None:
+    """The whole measured distribution of each sampled run, in one insert. A run
+    succeeds once (its fence), so there is never an earlier row to replace."""
+    Distribution.objects.bulk_create(
+        Distribution(
+            run_id=run.id,
+            **Distribution.encode(
+                result.counts, compress_above=settings.JOBS_DISTRIBUTION_COMPRESS_ABOVE
+            ),
+        )
+        for run, result in done
+        if result.counts
+    )
 
 
 def _candidate_rows(done: Sequence[tuple[Run, SolveResult]]) -> dict[int, list[Candidate]]:

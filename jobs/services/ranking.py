@@ -45,11 +45,12 @@ def requests_finalise_if_done(
     requests: Sequence[OptimizationRequest],
     system: str = "jobs.ranking",
     fresh: Mapping[int, list[Candidate]] | None = None,
+    events: list[AuditEvent] | None = None,
 ) -> set[int]:
     """Finalise those of ``requests`` with no run still queued or running; the ids finalised.
 
     One query per table for all of them, and their audit events appended together.
-    ``fresh``: candidates not yet saved, by request id (see ``requests_finalise``).
+    ``fresh`` and ``events``: see ``requests_finalise``.
     """
     ids = [r.id for r in requests]
     busy = set(
@@ -58,7 +59,9 @@ def requests_finalise_if_done(
         )
     )
     idle = [r for r in requests if r.id not in busy]
-    return requests_finalise(requests=idle, system=system, fresh=fresh) if idle else set()
+    if not idle:
+        return set()
+    return requests_finalise(requests=idle, system=system, fresh=fresh, events=events)
 
 
 def request_finalise(*, request: OptimizationRequest, system: str = "jobs.ranking") -> bool:
@@ -71,6 +74,7 @@ def requests_finalise(
     requests: Sequence[OptimizationRequest],
     system: str = "jobs.ranking",
     fresh: Mapping[int, list[Candidate]] | None = None,
+    events: list[AuditEvent] | None = None,
 ) -> set[int]:
     """Move each active request to review (ranked) or to failed; the ids moved.
 
@@ -78,6 +82,8 @@ def requests_finalise(
     ``fresh`` are candidates of just-finished runs that the caller has not saved
     yet: they are ranked with the saved ones and get their ``rank`` set here, so
     the caller inserts them ranked instead of inserting, reading back and updating.
+    With ``events`` the audit events are added to that list for the caller to
+    append with its own; without, they are appended here.
     """
     fresh = fresh or {}
     current = dict(
@@ -101,12 +107,12 @@ def requests_finalise(
         if request_id in candidates_of:
             candidates_of[request_id].extend(unsaved)
     now = timezone.now()
-    events: list[AuditEvent] = []
+    ours: list[AuditEvent] = []
     sampled: list[int] = []
     for request in active:
         runs, before = runs_of[request.id], current[request.id]
         if not any(r.status == RunStatus.SUCCEEDED for r in runs):
-            events.append(_fail(request, runs, before, system))
+            ours.append(_fail(request, runs, before, system))
             continue
         ranked = _rank(request, runs, candidates_of[request.id])
         reason = fallback_reason(runs)
@@ -123,7 +129,7 @@ def requests_finalise(
             reason,
         )
         request.ready_at = now
-        events.append(
+        ours.append(
             audit_event(
                 action=AuditAction.REQUEST_RANKED,
                 obj=request,
@@ -133,7 +139,7 @@ def requests_finalise(
             )
         )
         if reason:
-            events.append(
+            ours.append(
                 audit_event(
                     action=AuditAction.REQUEST_FALLBACK,
                     obj=request,
@@ -145,7 +151,10 @@ def requests_finalise(
         if any(r.tier != Tier.CLASSICAL for r in runs if r.status == RunStatus.SUCCEEDED):
             sampled.append(request.id)
     save_ranks(saved)
-    audit_append(*events)
+    if events is None:
+        audit_append(*ours)
+    else:
+        events.extend(ours)
     # Measurement histograms are the costly figures; a classical-only request's
     # page builds its few small ones on first view.
     for request_id in sampled:
