@@ -12,7 +12,7 @@ A. Latency. One QAOA n=12 request (reps 2, COBYLA up to 100 evaluations,
    POST /api/v1/requests/ to the moment the request is seen in
    ready_for_review (worker -c 1), against calling quantum.solve with the
    same arguments in this process. Both warm (one solve each first), the two
-   alternating; median of 5. Target: ratio <= 1.10.
+   alternating; median of 9 (--repeats). Target: ratio <= 1.10.
 B. Throughput. 200 requests (random MaxCut n=8, solvers exact and
    local_search: 400 runs) submitted at once (one POST /api/v1/requests/batch/);
    wall time from the POST until all 200 are ready_for_review, worker -c <cores>; against the
@@ -320,7 +320,7 @@ LOAD = os.getloadavg()
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--no-write", action="store_true", help="print only")
