@@ -32,7 +32,7 @@ def decode_counts(problem: Problem, counts: Mapping[str, int]) -> tuple[Candidat
     total = int(shots.sum())
     if total == 0:
         raise ValueError("counts must include at least one shot")
-    xs = _bitstrings_to_assignments(keys, problem.num_variables)
+    xs = bitstrings_to_assignments(keys, problem.num_variables)
     objectives, feasible = problem.evaluate_many(xs)
     order = rank_order(objectives, feasible, shots, keys, problem.sense)
     rows = xs.tolist()
@@ -87,7 +87,13 @@ def _merged_counts(counts: Mapping[str, int]) -> dict[str, int]:
     return merged
 
 
-def _bitstrings_to_assignments(keys: list[str], n: int) -> npt.NDArray[np.int8]:
+def bitstrings_to_assignments(keys: list[str], n: int) -> npt.NDArray[np.int8]:
+    """Measured bitstrings as rows of 0/1 in the problem's variable order.
+
+    Qiskit writes qubit 0 rightmost (little-endian), so row ``i`` column ``j``
+    is character ``n - 1 - j`` of ``keys[i]``. Raises ``ValueError`` for a
+    bitstring of the wrong width or with characters other than 0 and 1.
+    """
     wrong = next((k for k in keys if len(k) != n), None)
     if wrong is not None:
         raise ValueError(f"bitstring {wrong[:80]!r} has {len(wrong)} bits; the problem has {n}")

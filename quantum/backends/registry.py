@@ -28,8 +28,9 @@ IBM_PAY_AS_YOU_GO = CostModel(per_second=1.6)
 STATEVECTOR_MAX_QUBITS = 24
 # MPS cost grows with entanglement, not width; QAOA at low depth stays cheap.
 MPS_MAX_QUBITS = 64
-# Noisy simulation of k active qubits is a 4^k density matrix or one 2^k
-# trajectory per shot: 16 qubits at 4096 shots already takes minutes.
+# Noisy simulation of k active qubits is a 4^k density matrix (up to 12) or
+# averaged 2^k noisy trajectories (docs/noisy-simulation.md): 16 active qubits
+# at 4096 shots take ~30 s here, and each further qubit doubles that.
 NOISY_MAX_QUBITS = 20
 
 
