@@ -82,9 +82,7 @@ def test_an_empty_or_oversized_batch_is_a_400_on_requests(analyst, client_as):
     assert OptimizationRequest.objects.count() == 0
 
 
-def test_a_batch_replays_under_its_idempotency_key_and_refuses_another_body(
-    analyst, client_as
-):
+def test_a_batch_replays_under_its_idempotency_key_and_refuses_another_body(analyst, client_as):
     client = client_as(analyst)
     body = {"requests": _items(3)}
     first = client.post(BATCH, body, format="json", HTTP_IDEMPOTENCY_KEY="sweep-1")
@@ -152,15 +150,17 @@ def test_a_group_skips_runs_no_longer_queued_and_a_second_delivery_does_nothing(
     exact, local = request.runs.order_by("id")
     services.request_cancel(request=request, actor=analyst, reason="changed my mind")
 
-    assert services.runs_execute_group(run_ids=[exact.id, local.id], worker="w") == [
-        "not claimed: the run is not queued"
-    ] * 2
+    assert (
+        services.runs_execute_group(run_ids=[exact.id, local.id], worker="w")
+        == ["not claimed: the run is not queued"] * 2
+    )
     [other] = _batch(analyst, 1)
     ids = list(other.runs.values_list("id", flat=True))
     assert services.runs_execute_group(run_ids=ids, worker="w") == ["succeeded"] * 2
-    assert services.runs_execute_group(run_ids=ids, worker="w") == [
-        "not claimed: the run is not queued"
-    ] * 2
+    assert (
+        services.runs_execute_group(run_ids=ids, worker="w")
+        == ["not claimed: the run is not queued"] * 2
+    )
     assert Candidate.objects.filter(request=other).count() > 0
 
 

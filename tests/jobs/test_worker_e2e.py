@@ -83,10 +83,10 @@ def test_a_batch_of_small_requests_travels_in_groups_and_every_request_is_ranked
         assert created.status_code == 201, created.content
         ids = [r["id"] for r in created.json()["results"]]
         _wait_for(
-            lambda: OptimizationRequest.objects.filter(
-                id__in=ids, status="ready_for_review"
-            ).count()
-            == len(ids),
+            lambda: (
+                OptimizationRequest.objects.filter(id__in=ids, status="ready_for_review").count()
+                == len(ids)
+            ),
             120,
             "every request of the batch in ready_for_review",
             worker,
