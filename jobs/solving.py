@@ -101,6 +101,8 @@ def solve_run(
     shots: int,
     on_job_submitted: Callable[[str], None],
     resume_job_id: str | None,
+    on_optimised: Callable[[dict[str, Any]], None] | None = None,
+    resume_optimised: Mapping[str, Any] | None = None,
     tags: Sequence[str] = (),
 ) -> SolveResult:
     return quantum.solve(
@@ -118,6 +120,8 @@ def solve_run(
         ),
         on_job_submitted=on_job_submitted,
         resume_job_id=resume_job_id or None,
+        on_optimised=on_optimised,
+        resume_optimised=resume_optimised or None,
         tags=tags,
     )
 

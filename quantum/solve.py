@@ -83,9 +83,17 @@ def solve(
     backend_spec: BackendSpec | None = None,
     on_job_submitted: Callable[[str], None] | None = None,
     resume_job_id: str | None = None,
+    on_optimised: Callable[[dict[str, Any]], None] | None = None,
+    resume_optimised: Mapping[str, Any] | None = None,
     tags: Sequence[str] = (),
 ) -> SolveResult:
     """Solve ``problem`` with ``solver`` (a key of ``SOLVERS``).
+
+    Resuming after a crash (QAOA): ``on_job_submitted`` receives the final
+    sampling job's id before any waiting, and ``on_optimised`` the optimised
+    angles (JSON) once an optimisation that submitted jobs is done; pass them
+    back as ``resume_job_id`` and ``resume_optimised`` and neither the paid
+    optimisation nor the final job is submitted again.
 
     Raises ``BackendError(permanent=True)`` when the problem is too large for
     the solver or backend, ``BackendError`` from the backend while running,
@@ -109,6 +117,8 @@ def solve(
         backend=resolved,
         on_job_submitted=on_job_submitted,
         resume_job_id=resume_job_id,
+        on_optimised=on_optimised,
+        resume_optimised=resume_optimised,
         tags=tags,
     )
 

@@ -50,6 +50,9 @@ class Run(models.Model):
     attempt = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=3)
     provider_job_id = models.CharField(max_length=255, blank=True)
+    # The optimised QAOA angles once a paid (sampled) optimisation finished,
+    # saved before the final job like the job id: a retry skips to sampling.
+    checkpoint = models.JSONField(default=dict, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     # A transient failure's backoff: the reaper must not nudge the run before this.
     not_before = models.DateTimeField(null=True, blank=True)

@@ -126,6 +126,8 @@ def _solve(run: Run, backend: Any) -> SolveResult:
         shots=int(request.settings["shots"]),
         on_job_submitted=partial(run_record_provider_job, run_id=run.id, attempt=run.attempt),
         resume_job_id=run.provider_job_id or None,
+        on_optimised=partial(run_record_checkpoint, run_id=run.id, attempt=run.attempt),
+        resume_optimised=run.checkpoint or None,
         # Provider-side tags let an operator find our run from IBM's job list.
         tags=(f"hybridreview-run-{run.id}", f"hybridreview-request-{request.id}"),
     )
@@ -193,6 +195,17 @@ def run_record_provider_job(job_id: str, *, run_id: int, attempt: int) -> None:
         raise StaleAttempt(
             f"Run {run_id} is no longer on attempt {attempt}; not waiting on {job_id}."
         )
+
+
+def run_record_checkpoint(state: dict[str, Any], *, run_id: int, attempt: int) -> None:
+    """Save a finished paid optimisation (QAOA's angles) before the final job is sent,
+    so a retry after a crash samples with them instead of paying for it again.
+    Committed at once, like the provider job id."""
+    updated = Run.objects.filter(id=run_id, attempt=attempt, status=RunStatus.RUNNING).update(
+        checkpoint=jsonable(state), updated_at=timezone.now()
+    )
+    if not updated:
+        raise StaleAttempt(f"Run {run_id} is no longer on attempt {attempt}; not sampling.")
 
 
 def run_complete(*, run_id: int, attempt: int, result: SolveResult) -> Run:

@@ -11,12 +11,14 @@ chasing shot noise.
 
 The final sampling job's id goes to ``on_job_submitted`` before any
 waiting; a retry passes it back as ``resume_job_id`` and is polled instead
-of resubmitted. The optimisation is repeated on resume: free and
-deterministic from the seed on simulators, but on a charged backend with a
-sampled objective its jobs are paid again. For hardware the cheap pattern is
-to optimise on a simulator first and run the hardware solve with that
-result's ``metrics["parameters"]`` as ``initial`` and ``maxiter=0``: one
-job, fully resumable.
+of resubmitted. An optimisation that submitted jobs (a sampled objective)
+hands its result to ``on_optimised`` before the final job is sent; a retry
+passes it back as ``resume_optimised`` and goes straight to sampling, so
+the paid optimiser jobs are never run twice. An exact-expectation
+optimisation costs nothing and is simply repeated (it is deterministic from
+the seed). For hardware the cheapest pattern is still to optimise on a
+simulator first and run the hardware solve with that result's
+``metrics["parameters"]`` as ``initial`` and ``maxiter=0``: one job.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from scipy.optimize import minimize
 
 from quantum.backends.base import Backend, JobNotFoundError, JobStatus
 from quantum.backends.registry import get_backend
-from quantum.decode import _bitstrings_to_assignments, decode_counts
+from quantum.decode import bitstrings_to_assignments, decode_counts
 from quantum.errors import BackendError
 from quantum.metrics import summary_metrics, total_variation_distance
 from quantum.model import FloatArray
@@ -64,6 +66,27 @@ class Optimised:
     trace: tuple[float, ...]  # objective per evaluation, in the problem's own terms
     message: str
 
+    def checkpoint(self) -> dict[str, Any]:
+        """Plain JSON, for ``on_optimised``."""
+        return {"x": [float(v) for v in self.x], "trace": list(self.trace), "message": self.message}
+
+    @classmethod
+    def from_checkpoint(cls, data: Mapping[str, Any] | None, reps: int) -> Optimised | None:
+        """The optimisation a checkpoint saved, or None when there is none.
+
+        Raises ``ValueError`` for a checkpoint that cannot be this run's
+        (angles for other ``reps``): resuming from it would sample the wrong circuit.
+        """
+        if not data:
+            return None
+        x = np.asarray(data.get("x", ()), dtype=np.float64)
+        if x.shape != (2 * reps,) or not np.isfinite(x).all():
+            wanted = f"{2 * reps} finite angles"
+            raise ValueError(f"a resume checkpoint needs {wanted}; got {x.tolist()}")
+        trace = tuple(float(v) for v in data.get("trace", ()))
+        message = f"resumed: {data.get('message', '')}".strip()
+        return cls(x=x, trace=trace, message=message)
+
 
 def solve(
     problem: Problem,
@@ -74,6 +97,8 @@ def solve(
     backend: Backend,
     on_job_submitted: Callable[[str], None] | None = None,
     resume_job_id: str | None = None,
+    on_optimised: Callable[[dict[str, Any]], None] | None = None,
+    resume_optimised: Mapping[str, Any] | None = None,
     tags: Sequence[str] = (),
 ) -> SolveResult:
     started = time.perf_counter()
@@ -86,9 +111,12 @@ def solve(
     runner = JobRunner(backend, settings.timeout_seconds, tags)
     with _timed(timings, "transpile"):
         program = build_program(problem, settings.reps, backend, seed)
-    with _provider_batch(backend, settings, resume_job_id):
+    resumed = Optimised.from_checkpoint(resume_optimised, settings.reps)
+    with _provider_batch(backend, settings, resume_job_id, optimising=resumed is None):
         with _timed(timings, "optimise"):
-            optimised = optimise(program, settings, runner, seed)
+            optimised = resumed or optimise(program, settings, runner, seed)
+        if resumed is None and runner.usage["jobs"] and on_optimised is not None:
+            on_optimised(optimised.checkpoint())  # before the final job: a retry skips to it
         with _timed(timings, "sample"):
             job_id, counts = sample_final(
                 program, optimised.x, runner, shots, seed, on_job_submitted, resume_job_id
@@ -232,7 +260,7 @@ def cvar_objective(
 def sampled_energies(problem: Problem, counts: Mapping[str, int]) -> tuple[FloatArray, FloatArray]:
     """BQM energy (penalties included) of each distinct outcome, and its shot count."""
     keys = [k.replace(" ", "") for k in counts]
-    xs = _bitstrings_to_assignments(keys, problem.num_variables)
+    xs = bitstrings_to_assignments(keys, problem.num_variables)
     weights = np.fromiter(counts.values(), dtype=np.float64, count=len(keys))
     return problem.bqm.energies(xs), weights
 
@@ -340,11 +368,12 @@ def _optimizer_options(settings: QaoaSettings) -> dict[str, Any]:
 
 
 def _provider_batch(
-    backend: Backend, settings: QaoaSettings, resume_job_id: str | None
+    backend: Backend, settings: QaoaSettings, resume_job_id: str | None, *, optimising: bool
 ) -> AbstractContextManager[Any]:
     # One provider batch for the optimiser's jobs and the final one; nothing
     # to group when every job is local or the only job is being resumed.
-    submits = resume_job_id is None or (settings.objective == "cvar" and settings.maxiter > 0)
+    sampled_optimisation = optimising and settings.objective == "cvar" and settings.maxiter > 0
+    submits = resume_job_id is None or sampled_optimisation
     return backend.batch() if backend.tier == "hardware" and submits else nullcontext()
 
 

@@ -9,7 +9,7 @@ from jobs import services
 from jobs.models import Candidate, Distribution, Run, RunStatus
 from quantum.errors import BackendError
 from tests.jobs.conftest import work
-from tests.support.backends import ScriptedBackend, swapped
+from tests.support.backends import ScriptedBackend, WrappedBackend, swapped
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +184,38 @@ def test_provider_jobs_are_tagged_with_our_run_and_request_ids(submit):
         work(req)
     assert tags_seen
     assert tags_seen[-1] == (f"hybridreview-run-{run.id}", f"hybridreview-request-{req.id}")
+
+
+def test_a_retry_after_a_paid_optimisation_samples_with_its_angles_instead_of_paying_again(
+    submit,
+):
+    """A sampled (CVaR) optimisation is one provider job per evaluation: on
+    hardware, paid. When the final job fails after it, the retry must resume
+    from the saved angles, not run the optimiser's jobs again."""
+    cvar = {
+        "name": "qaoa",
+        "backend": "aer_statevector",
+        "options": {"objective": "cvar", "reps": 1, "maxiter": 6},
+    }
+    req = submit(solvers=[cvar], shots=256)
+    run = req.runs.get()
+    jobs: list[int] = []
+
+    class FinalJobFailsOnce(WrappedBackend):
+        def run(self, circuits, *, shots, seed=None, tags=()):
+            jobs.append(shots)
+            if len(jobs) == 7:  # six optimiser evaluations, then the final job
+                raise BackendError("provider connection reset", permanent=False)
+            return super().run(circuits, shots=shots, seed=seed, tags=tags)
+
+    with swapped("aer_statevector", FinalJobFailsOnce):
+        assert services.run_execute(run_id=run.id) == "retrying"
+        run.refresh_from_db()
+        saved = run.checkpoint
+        assert len(saved["x"]) == 2 and len(saved["trace"]) == 6
+        assert services.run_execute(run_id=run.id) == "succeeded"
+    run.refresh_from_db()
+    assert (run.status, run.attempt) == ("succeeded", 2)
+    assert len(jobs) == 8  # attempt 2 sent the final job only
+    assert run.metrics["parameters"] == saved["x"]
+    assert run.trace == saved["trace"]

@@ -291,3 +291,20 @@ def test_a_failed_job_reports_what_the_attempt_already_consumed() -> None:
     assert not caught.value.permanent
     assert caught.value.usage["jobs"] >= 1
     assert caught.value.usage["quantum_seconds"] == 1.5
+
+
+def test_an_exact_optimisation_leaves_no_checkpoint_and_a_wrong_one_is_refused() -> None:
+    """Only a sampled optimisation (jobs, possibly paid) is checkpointed; a
+    checkpoint for other reps would sample the wrong circuit, so it is refused."""
+    saved: list[dict[str, Any]] = []
+    solve(SQUARE, solver="qaoa", options=FAST, seed=1, shots=64, on_optimised=saved.append)
+    assert saved == []
+    with pytest.raises(ValueError, match="needs 4 finite angles"):
+        solve(
+            SQUARE,
+            solver="qaoa",
+            options={"reps": 2, "maxiter": 3},
+            seed=1,
+            shots=64,
+            resume_optimised={"x": [0.1, 0.2], "trace": []},
+        )
