@@ -18,17 +18,16 @@ from qiskit_aer import AerSimulator
 from qiskit_aer.primitives import SamplerV2
 
 from quantum import BackendError, BackendSpec, get_backend
-from quantum.backends.aer import (
-    AerNoisyBackend,
+from quantum.backends.aer import AerNoisyBackend, compact
+from quantum.backends.base import Backend
+from quantum.backends.devices import fake_device, readout_matrices, restricted_noise_model
+from quantum.backends.trajectories import (
     apply_readout,
-    compact,
     default_trajectories,
     noisy_probabilities,
     sample_counts,
     split_terminal_measurements,
 )
-from quantum.backends.base import Backend
-from quantum.backends.devices import fake_device, readout_matrices, restricted_noise_model
 
 DEVICE = "fake_torino"
 WIDTH = 10
