@@ -37,7 +37,7 @@ from jobs.services.budget import (
 from jobs.services.cache import cache_source, cached_run_fields, run_copy_results
 from jobs.services.campaigns import campaign_check_open
 from jobs.services.dispatch import runs_enqueue
-from jobs.services.ranking import request_finalise_if_done
+from jobs.services.ranking import requests_finalise_if_done
 from jobs.services.specs import RunSettings, SolverSpec, fingerprint, run_settings
 from jobs.services.spend_plan import spend_plan
 from quantum import Problem, ProblemValidationError, parse_problem
@@ -467,9 +467,9 @@ def runs_create(
     if enqueue:
         runs_enqueue(run_ids=[r.id for r in to_queue])
     active = {run.request_id for run in runs if run.status == RunStatus.QUEUED}
-    for request in requests:
-        if request.id not in active:  # every run came from the cache
-            request_finalise_if_done(request=request)
+    cached = [request for request in requests if request.id not in active]
+    if cached:  # every run came from the cache: rank them now
+        requests_finalise_if_done(requests=cached)
     return runs
 
 
