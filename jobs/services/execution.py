@@ -215,8 +215,7 @@ def run_complete(*, run_id: int, attempt: int, result: SolveResult) -> Run:
     """
     run = Run.objects.get(id=run_id)
     run.attempt = attempt  # the fence: the attempt that solved, not whatever is current
-    if runs_complete([(run, result)], raise_stale=True)[run_id] != "succeeded":
-        raise StaleAttempt(f"Run {run_id} is no longer on attempt {attempt}.")
+    runs_complete([(run, result)], raise_stale=True)
     run.refresh_from_db()
     return run
 
@@ -421,10 +420,7 @@ def backoff_seconds(attempt: int) -> float:
 
 
 def _lock_request_of(run_id: int) -> OptimizationRequest | None:
-    request_id = Run.objects.filter(id=run_id).values_list("request_id", flat=True).first()
-    if request_id is None:
-        return None
-    return OptimizationRequest.objects.select_for_update().select_related("team").get(id=request_id)
+    return next(iter(_lock_requests_of([run_id]).values()), None)
 
 
 def _lock_requests_of(run_ids: Sequence[int]) -> dict[int, OptimizationRequest]:
