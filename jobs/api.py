@@ -36,10 +36,10 @@ from jobs.serializers import (
 )
 from jobs.services.budget import ON_BUDGET_EXCEEDED, REFUSE
 from jobs.services.specs import canonical_json
+from jobs.settled import SettledWaiter
 from quantum import SUPPORTED_SCHEMA_VERSIONS, problem_schemas
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-SOLVE_POLL_SECONDS = 0.1
 
 
 class ConflictError(APIException):
@@ -351,12 +351,12 @@ class SolveApi(JobsApi):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         bound = min(query.validated_data["wait"], settings.JOBS_SOLVE_WAIT_MAX_SECONDS)
-        submitted = submit_from_request(request)
-        req = submitted.request
-        # Polls the row, not the broker: the answer is there once a worker commits it.
-        while req.status in REQUEST_ACTIVE and time.monotonic() - started < bound:
-            time.sleep(min(SOLVE_POLL_SECONDS, max(0.0, bound - (time.monotonic() - started))))
-            req.refresh_from_db(fields=["status"])
+        # Listening starts before the submission commits, so a request that
+        # settles at once is not missed; the wait sleeps in the socket until
+        # the worker's commit notifies it (jobs.settled), never past the bound.
+        with SettledWaiter() as waiter:
+            req = submit_from_request(request).request
+            req.status = waiter.wait(req.id, bound - (time.monotonic() - started))
         if req.status in REQUEST_ACTIVE:
             body = {"id": req.id, "status": req.status, "url": f"/api/v1/requests/{req.id}/"}
             return Response(self.PendingSerializer(body).data, status=status.HTTP_202_ACCEPTED)
