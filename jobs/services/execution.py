@@ -33,7 +33,7 @@ from jobs.models.run import RUN_ACTIVE
 from jobs.services.budget import runs_spend_close
 from jobs.services.dispatch import runs_enqueue
 from jobs.services.ranking import request_finalise_if_done, requests_finalise_if_done
-from jobs.services.transitions import run_transition, runs_transition
+from jobs.services.transitions import run_transition, runs_succeed, runs_transition
 from quantum import BackendError, SolveResult, parse_problem
 
 logger = logging.getLogger(__name__)
@@ -234,25 +234,21 @@ def runs_complete(
     outcomes: dict[int, str] = {}
     with transaction.atomic():
         requests = _lock_requests_of([run.id for run, _ in solved])
-        done: list[tuple[Run, SolveResult]] = []
-        for run, result in solved:
-            try:
-                run_transition(
-                    run_id=run.id,
-                    to=RunStatus.SUCCEEDED,
-                    from_=(RunStatus.RUNNING,),
-                    fence=run.attempt,
-                    close_spend=False,
-                    **_success_fields(run, result, now),
-                )
-            except StaleAttempt as exc:
-                if raise_stale:
-                    raise
-                logger.info("run %s: result dropped: %s", run.id, exc)
-                outcomes[run.id] = "stale"
+        moved = set(
+            runs_succeed(
+                outcomes=[(run.id, run.attempt, _success_fields(run, r, now)) for run, r in solved]
+            )
+        )
+        done = [(run, result) for run, result in solved if run.id in moved]
+        for run, _ in solved:
+            if run.id in moved:
+                outcomes[run.id] = "succeeded"
                 continue
-            outcomes[run.id] = "succeeded"
-            done.append((run, result))
+            message = f"Run {run.id} is no longer on attempt {run.attempt}; its result is dropped."
+            if raise_stale:
+                raise StaleAttempt(message)
+            logger.info("run %s: %s", run.id, message)
+            outcomes[run.id] = "stale"
         runs_spend_close(run_ids=[run.id for run, _ in done])
         _store_distributions(done)
         fresh = _candidate_rows(done)
@@ -274,7 +270,7 @@ def runs_complete(
         finished = sorted({run.request_id for run, _ in done} & requests.keys())
         # Ranked before they are inserted: no reading back, no rank UPDATE.
         requests_finalise_if_done(
-            requests=[requests[i] for i in finished], fresh=fresh, events=events
+            requests=[requests[i] for i in finished], fresh=fresh, events=events, locked=True
         )
         Candidate.objects.bulk_create([c for rows in fresh.values() for c in rows], batch_size=1000)
         audit_append(*events)  # the runs' and the requests' events: one append
