@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from jobs.errors import Conflict, StaleAttempt
 from jobs.models import OptimizationRequest, RequestStatus, Run, RunStatus
 from jobs.models.run import RUN_TERMINAL
 from jobs.services.budget import run_spend_close
+from jobs.settled import SETTLED, requests_notify_settled
 
 R = RequestStatus
 REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -59,6 +61,8 @@ def request_transition(
     updated = OptimizationRequest.objects.filter(id=request_id, status__in=allowed).update(
         status=to, updated_at=timezone.now(), **fields
     )
+    if updated and to in SETTLED:
+        requests_notify_settled([request_id])  # delivered at commit, to solve?wait and the like
     if updated == 0:
         current = (
             OptimizationRequest.objects.filter(id=request_id)
@@ -66,6 +70,23 @@ def request_transition(
             .first()
         )
         raise Conflict(f"Request {request_id} cannot move from {current!r} to {str(to)!r}.")
+
+
+def requests_transition(*, request_ids: Sequence[int], to: str, **fields: Any) -> None:
+    """``request_transition`` for many requests with the same ``fields``, in one UPDATE;
+    ``Conflict`` (and nothing changed, the caller's transaction rolling back) unless
+    every one of them could move. Callers hold the requests' row locks."""
+    ids = sorted(set(request_ids))
+    if not ids:
+        return
+    allowed = sources(REQUEST_TRANSITIONS, to)
+    updated = OptimizationRequest.objects.filter(id__in=ids, status__in=allowed).update(
+        status=to, updated_at=timezone.now(), **fields
+    )
+    if updated != len(ids):
+        raise Conflict(f"Not every one of requests {ids} can move to {str(to)!r}.")
+    if to in SETTLED:
+        requests_notify_settled(ids)
 
 
 def run_transition(
@@ -136,6 +157,60 @@ def runs_transition(
             status=to, updated_at=timezone.now(), **fields
         )
     return moving
+
+
+def runs_succeed(*, outcomes: Sequence[tuple[int, int, dict[str, Any]]]) -> list[int]:
+    """Move running runs to succeeded, each fenced by the attempt it claimed and given
+    its own ``fields``; the ids moved. A run no longer on that attempt (reaped,
+    cancelled, timed out) is left out, not raised: the caller drops its result.
+
+    ``outcomes`` are (run id, attempt, fields), every one with the same field
+    names. On PostgreSQL one ``UPDATE ... FROM (VALUES ...)`` for all of them;
+    elsewhere one UPDATE per run. Spend is the caller's to close (``runs_spend_close``).
+    """
+    if not outcomes:
+        return []
+    allowed = sources(RUN_TRANSITIONS, S.SUCCEEDED)
+    if connection.vendor != "postgresql":
+        moved = []
+        for run_id, attempt, fields in outcomes:
+            condition = Q(id=run_id, attempt=attempt, status__in=allowed)
+            now = timezone.now()
+            if Run.objects.filter(condition).update(status=S.SUCCEEDED, updated_at=now, **fields):
+                moved.append(run_id)
+        return moved
+    return _runs_succeed_in_one_update(outcomes, allowed)
+
+
+def _runs_succeed_in_one_update(
+    outcomes: Sequence[tuple[int, int, dict[str, Any]]], allowed: list[str]
+) -> list[int]:
+    names = list(outcomes[0][2])
+    fields = [Run._meta.get_field(name) for name in names]
+    columns = [field.column for field in fields]  # type: ignore[union-attr]
+    # Each value goes through its field's own adaptation (JSON, time zones) and
+    # a cast to its column type, so VALUES types the columns as the table does.
+    casts = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)  # type: ignore[union-attr]
+    rows = ", ".join([f"(%s::bigint, %s::integer, {casts})"] * len(outcomes))
+    params: list[Any] = []
+    for run_id, attempt, values in outcomes:
+        params += [run_id, attempt]
+        params += [
+            field.get_db_prep_save(values[name], connection)  # type: ignore[union-attr]
+            for name, field in zip(names, fields, strict=True)
+        ]
+    table = Run._meta.db_table
+    assignments = ", ".join(f'"{column}" = v."{column}"' for column in columns)
+    names_sql = ", ".join(f'"{column}"' for column in columns)
+    sql = (
+        f'UPDATE "{table}" AS r SET "status" = %s, "updated_at" = %s, {assignments} '  # noqa: S608
+        f'FROM (VALUES {rows}) AS v("id", "attempt", {names_sql}) '
+        f'WHERE r."id" = v."id" AND r."attempt" = v."attempt" AND r."status" = ANY(%s) '
+        f'RETURNING r."id"'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [S.SUCCEEDED, timezone.now(), *params, allowed])
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def _narrowed(allowed: list[str], from_: tuple[str, ...] | None) -> list[str]:

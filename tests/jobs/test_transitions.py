@@ -109,3 +109,44 @@ def test_of_eight_workers_claiming_one_run_at_once_exactly_one_gets_it(submit):
     assert all(o == "ok" for o in outcomes if not isinstance(o, Run)), outcomes
     run.refresh_from_db()
     assert (run.status, run.attempt, run.worker) == ("running", 1, claimed[0].worker)
+
+
+@pytest.mark.django_db
+def test_finishing_many_runs_moves_only_those_still_on_their_attempt(submit):
+    from django.utils import timezone
+
+    from jobs.services.transitions import runs_succeed
+
+    req = submit(enqueue=False)
+    first, second = req.runs.order_by("id")
+    Run.objects.filter(id__in=[first.id, second.id]).update(status="running", attempt=1)
+    # The second was reaped and claimed again meanwhile: attempt 1's result is stale.
+    Run.objects.filter(id=second.id).update(attempt=2)
+    now = timezone.now()
+    fields = {"metrics": {"best": 7.5}, "circuit": None, "finished_at": now, "tier": "classical"}
+    moved = runs_succeed(outcomes=[(first.id, 1, fields), (second.id, 1, fields)])
+    assert moved == [first.id]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.metrics, first.circuit, first.tier) == (
+        "succeeded",
+        {"best": 7.5},
+        None,
+        "classical",
+    )
+    assert first.finished_at == now
+    assert (second.status, second.attempt, second.metrics) == ("running", 2, {})
+
+
+@pytest.mark.django_db
+def test_many_requests_move_together_or_not_at_all(submit):
+    from django.db import transaction
+
+    from jobs.services.transitions import requests_transition
+
+    one, two = submit(enqueue=False), submit(enqueue=False)
+    OptimizationRequest.objects.filter(id=two.id).update(status="cancelled")
+    with pytest.raises(Conflict), transaction.atomic():  # the caller's transaction
+        requests_transition(request_ids=[one.id, two.id], to="ready_for_review")
+    one.refresh_from_db()
+    assert one.status == "submitted"
