@@ -421,37 +421,64 @@ def run_spend_close(*, run_id: int) -> LedgerEntry | None:
     Failed, timed out or cancelled: the reservation is released.
     Called inside the transaction that made the run terminal.
     """
-    reserve = LedgerEntry.objects.filter(run_id=run_id, kind=LedgerKind.RESERVE).first()
-    if reserve is None:
-        return None  # a classical run, a cache copy, or a run from before budgets
-    budget = Budget.objects.select_for_update().get(pk=reserve.budget_id)
-    if LedgerEntry.objects.filter(
-        run_id=run_id, kind__in=[LedgerKind.SETTLE, LedgerKind.RELEASE]
-    ).exists():
-        return None
-    run = Run.objects.get(id=run_id)
+    return runs_spend_close(run_ids=[run_id]).get(run_id)
+
+
+def runs_spend_close(*, run_ids: Iterable[int]) -> dict[int, LedgerEntry]:
+    """``run_spend_close`` for many runs in a fixed number of queries: the entries
+    written, by run id. Runs without a reservation (classical runs, cache copies,
+    runs from before budgets) and runs already closed are left alone."""
+    ids = list(run_ids)
+    # Budgets first (in id order, as everywhere): under their locks, "already
+    # closed" cannot change before our entries are in.
+    reserving = LedgerEntry.objects.filter(run_id__in=ids, kind=LedgerKind.RESERVE)
+    locked = Budget.objects.select_for_update().filter(pk__in=reserving.values("budget_id"))
+    budgets = {b.pk: b for b in locked.order_by("pk")}
+    if not budgets:
+        return {}
+    reserves: dict[int, LedgerEntry] = {}
+    closed: set[int] = set()
+    for entry in LedgerEntry.objects.filter(run_id__in=ids):
+        if entry.kind == LedgerKind.RESERVE:
+            reserves[entry.run_id] = entry
+        elif entry.kind in (LedgerKind.SETTLE, LedgerKind.RELEASE):
+            closed.add(entry.run_id)
+    todo = sorted(set(reserves) - closed)
+    runs = Run.objects.filter(id__in=todo).select_related("request").order_by("id")
+    written = {
+        run.id: _closing_entry(budgets[reserves[run.id].budget_id], run, reserves[run.id])
+        for run in runs
+    }
+    LedgerEntry.objects.bulk_create(written.values())
+    _budgets_apply(budgets, [(reserves[run_id], entry) for run_id, entry in written.items()])
+    return written
+
+
+def _closing_entry(budget: Budget, run: Run, reserve: LedgerEntry) -> LedgerEntry:
     if run.status == RunStatus.SUCCEEDED:
         amount, detail = actual_cost(run, reserve)
-        entry = _entry(budget, run, LedgerKind.SETTLE, amount, detail)
-    else:
-        entry = _entry(budget, run, LedgerKind.RELEASE, reserve.credits, {"status": run.status})
-    entry.save()
-    spent = entry.credits if entry.kind == LedgerKind.SETTLE else ZERO
-    Budget.objects.filter(pk=budget.pk).update(
-        reserved_credits=F("reserved_credits") - reserve.credits,
-        spent_credits=F("spent_credits") + spent,
-        updated_at=timezone.now(),
-    )
-    if spent:
-        budget_alerts_check(budget=Budget.objects.get(pk=budget.pk), system="jobs.budget")
-    return entry
+        return _entry(budget, run, LedgerKind.SETTLE, amount, detail)
+    return _entry(budget, run, LedgerKind.RELEASE, reserve.credits, {"status": run.status})
 
 
-def runs_spend_close(*, run_ids: Iterable[int]) -> None:
-    """``run_spend_close`` for each run that holds a reservation (one query finds them)."""
-    reserved = LedgerEntry.objects.filter(run_id__in=list(run_ids), kind=LedgerKind.RESERVE)
-    for run_id in sorted(reserved.values_list("run_id", flat=True)):
-        run_spend_close(run_id=run_id)
+def _budgets_apply(
+    budgets: dict[int, Budget], closing: list[tuple[LedgerEntry, LedgerEntry]]
+) -> None:
+    """Free each reservation and add what was settled, one UPDATE per budget; then alerts."""
+    freed: dict[int, Decimal] = {}
+    spent: dict[int, Decimal] = {}
+    for reserve, entry in closing:
+        freed[entry.budget_id] = freed.get(entry.budget_id, ZERO) + reserve.credits
+        charged = entry.credits if entry.kind == LedgerKind.SETTLE else ZERO
+        spent[entry.budget_id] = spent.get(entry.budget_id, ZERO) + charged
+    for budget_id in sorted(freed):
+        Budget.objects.filter(pk=budget_id).update(
+            reserved_credits=F("reserved_credits") - freed[budget_id],
+            spent_credits=F("spent_credits") + spent[budget_id],
+            updated_at=timezone.now(),
+        )
+        if spent[budget_id]:
+            budget_alerts_check(budget=Budget.objects.get(pk=budget_id), system="jobs.budget")
 
 
 def actual_cost(run: Run, reserve: LedgerEntry) -> tuple[Decimal, dict[str, Any]]:
