@@ -317,7 +317,7 @@ JOBS_BATCH_MAX = env.int("JOBS_BATCH_MAX", default=500)
 # broker message, claimed and finished in one transaction per group, so a
 # burst of them is not dominated by per-message and per-transaction costs.
 JOBS_GROUP_MAX_VARIABLES = env.int("JOBS_GROUP_MAX_VARIABLES", default=20)
-JOBS_GROUP_SIZE = env.int("JOBS_GROUP_SIZE", default=16)
+JOBS_GROUP_SIZE = env.int("JOBS_GROUP_SIZE", default=50)
 # Test-only hook (set in settings/test.py): a module a worker imports at start
 # to register fake backends. Never set outside the test settings.
 JOBS_TEST_BACKENDS_MODULE = ""

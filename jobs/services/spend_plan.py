@@ -142,6 +142,8 @@ def fmt(value: Decimal) -> str:
 
 def _configs_of(specs: Iterable[SolverSpec]) -> dict[str, BackendConfig]:
     names = {s.backend for s in specs if s.backend}
+    if not names:  # classical solvers only: nothing to look up
+        return {}
     return {c.name: c for c in BackendConfig.objects.filter(name__in=names)}
 
 
