@@ -148,10 +148,21 @@ def test_averaged_trajectories_agree_with_the_exact_noisy_distribution() -> None
     counts = counts_of(backend, isa, shots, seed=11)
     exact = np.array(list(by_key.values()))
     observed = np.array([counts.get(key, 0) / shots for key in by_key])
-    # Averaging K trajectories adds at most p(1-p)/K to the multinomial's
-    # p(1-p)/shots per outcome; five standard deviations of that.
-    bound = 5 * np.sqrt(exact * (1 - exact) * (1 / shots + 1 / trajectories)) + 1 / shots
-    assert np.all(np.abs(observed - exact) <= bound)
+
+    def within_five_sigma(p: np.ndarray, seen: np.ndarray) -> bool:
+        # Averaging K trajectories adds at most p(1-p)/K to the multinomial's
+        # p(1-p)/shots (a trajectory's probability lies in [0, 1] with mean p).
+        sigma = np.sqrt(p * (1 - p) * (1 / shots + 1 / trajectories))
+        return bool(np.all(np.abs(seen - p) <= 5 * sigma + 1 / shots))
+
+    # Outcome by outcome where the normal approximation holds. An outcome of
+    # probability ~1e-6 is reached by a rare error in one trajectory of K or
+    # none: its average is 0 or ~q/K, far in the tail of any normal bound
+    # (seed 11 puts 0.0009 on a 4e-6 outcome). Those are checked together,
+    # as the mass of all of them, which does behave.
+    common = exact >= 1e-3
+    assert within_five_sigma(exact[common], observed[common])
+    assert within_five_sigma(exact[~common].sum(), observed[~common].sum())
 
 
 def test_a_circuit_that_prepares_zeros_reads_out_at_the_devices_error_rates() -> None:
