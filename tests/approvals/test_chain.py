@@ -210,7 +210,8 @@ def test_readyz_reports_the_audit_check_without_failing_readiness(client):
 def test_the_triggers_are_back_after_a_suspension():
     with immutability.suspended(connection):
         pass
-    assert len(immutability.installed(connection)) == 2
+    assert len(immutability.installed(connection)) == 2 * len(immutability.TABLES)
+    assert immutability.installed(connection) == immutability.expected(connection)
 
 
 def test_flush_is_refused_outside_the_test_suite(settings):

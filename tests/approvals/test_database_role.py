@@ -39,4 +39,4 @@ def test_triggers_lost_to_a_table_rebuild_come_back_after_migrate():
     immutability.uninstall(connection)
     assert not immutability.installed(connection)
     ensure_audit_triggers(using="default")
-    assert immutability.installed(connection) == immutability.EXPECTED[connection.vendor]
+    assert immutability.installed(connection) == immutability.expected(connection)

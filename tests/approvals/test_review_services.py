@@ -181,6 +181,13 @@ def test_one_approval_under_the_default_policy_approves_and_makes_an_immutable_d
         decision.save()
     with pytest.raises(ImmutableRowError):
         decision.delete()
+    # Around the model's own guard, the database refuses too.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(decision).objects.filter(pk=decision.pk).update(objective=99.0)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(decision).objects.filter(pk=decision.pk)._raw_delete(using="default")
+    decision.refresh_from_db()
+    assert decision.objective == 4.0
 
 
 def test_the_signed_digest_covers_the_chosen_candidate(req, people):

@@ -178,6 +178,20 @@ def test_a_run_is_settled_once_however_often_it_is_closed(submit, priced, budget
     assert Budget.objects.get().spent_credits == 1
 
 
+def test_the_ledger_is_append_only_in_the_database(submit, priced, budget):
+    from django.db import IntegrityError, transaction
+
+    priced("aer_statevector", per_task="1")
+    budget(limit="10")
+    req = work(submit())
+    settle = LedgerEntry.objects.get(run__request=req, kind="settle")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerEntry.objects.filter(pk=settle.pk).update(credits=Decimal("0"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerEntry.objects.filter(pk=settle.pk)._raw_delete(using="default")
+    assert _ledger(req) == [("reserve", Decimal("1.000000")), ("settle", Decimal("1.000000"))]
+
+
 def test_retries_are_charged_a_task_each(submit, priced, budget, settings):
     from quantum.errors import BackendError
     from tests.support.backends import ScriptedBackend, swapped
