@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.utils import timezone
 
 from jobs.errors import Conflict, StaleAttempt
@@ -186,17 +186,17 @@ def _runs_succeed_in_one_update(
     outcomes: Sequence[tuple[int, int, dict[str, Any]]], allowed: list[str]
 ) -> list[int]:
     names = list(outcomes[0][2])
-    fields = [Run._meta.get_field(name) for name in names]
-    columns = [field.column for field in fields]  # type: ignore[union-attr]
+    fields = [_concrete(name) for name in names]
+    columns = [field.column for field in fields]
     # Each value goes through its field's own adaptation (JSON, time zones) and
     # a cast to its column type, so VALUES types the columns as the table does.
-    casts = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)  # type: ignore[union-attr]
+    casts = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
     rows = ", ".join([f"(%s::bigint, %s::integer, {casts})"] * len(outcomes))
     params: list[Any] = []
     for run_id, attempt, values in outcomes:
         params += [run_id, attempt]
         params += [
-            field.get_db_prep_save(values[name], connection)  # type: ignore[union-attr]
+            field.get_db_prep_save(values[name], connection)
             for name, field in zip(names, fields, strict=True)
         ]
     table = Run._meta.db_table
@@ -211,6 +211,13 @@ def _runs_succeed_in_one_update(
     with connection.cursor() as cursor:
         cursor.execute(sql, [S.SUCCEEDED, timezone.now(), *params, allowed])
         return sorted(row[0] for row in cursor.fetchall())
+
+
+def _concrete(name: str) -> Field[Any, Any]:
+    field = Run._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise ValueError(f"{name} is not a column of Run")
+    return field
 
 
 def _narrowed(allowed: list[str], from_: tuple[str, ...] | None) -> list[str]:
