@@ -44,7 +44,7 @@ def _leave_correlation_scope(task: Any = None, **_: Any) -> None:
 
 @signals.task_prerun.connect
 @signals.task_postrun.connect
-def _recycle_database_connections(**_: Any) -> None:
+def _recycle_database_connections(task: Any = None, **_: Any) -> None:
     """Django's rule for web requests, applied around each task: keep a connection
     for CONN_MAX_AGE, drop it once it errors or ages out.
 
@@ -52,10 +52,13 @@ def _recycle_database_connections(**_: Any) -> None:
     so each run paid for a new PostgreSQL backend (connect, authenticate, cold
     catalogue caches): about 8 ms of a QAOA run's claim on the 2-core bench
     machine. CELERY_DB_REUSE_MAX (settings) turns that default off; this
-    handler puts Django's age and health rules in its place.
+    handler puts Django's age and health rules in its place. Not for an eager
+    task (tests), which runs inside its caller's transaction and connection.
     """
     from django.db import close_old_connections
 
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
     close_old_connections()
 
 
