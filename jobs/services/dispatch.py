@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,14 +38,30 @@ def runs_enqueue(*, run_ids: Iterable[int], countdown: float = 0.0) -> None:
     transaction.on_commit(lambda: _send(ids, countdown), robust=True)
 
 
-def _send(run_ids: list[int], countdown: float) -> None:
-    from jobs import tasks  # tasks import the services; import here, not at module load
+def runs_send_on_commit(*, runs: Sequence[Run]) -> None:
+    """``runs_enqueue`` for runs just inserted with ``enqueued_at`` already set (no
+    UPDATE after the insert): their messages are built from the rows in hand after
+    commit, with no read-back before the first message goes out."""
+    plan = [(r.id, r.kind, r.request.deadline, r.request.num_variables) for r in runs]
+    if plan:
+        transaction.on_commit(lambda: _dispatch(plan, 0.0), robust=True)
 
+
+def _send(run_ids: list[int], countdown: float) -> None:
     rows = (
         Run.objects.filter(id__in=run_ids)
         .order_by("id")
         .values_list("id", "kind", "request__deadline", "request__num_variables")
     )
+    _dispatch(list(rows), countdown)
+
+
+Planned = tuple[int, str, datetime, int]  # run id, kind, its request's deadline and size
+
+
+def _dispatch(rows: list[Planned], countdown: float) -> None:
+    from jobs import tasks  # tasks import the services; import here, not at module load
+
     small: list[tuple[int, datetime]] = []
     for run_id, kind, deadline, variables in rows:
         if kind != QUANTUM and variables <= settings.JOBS_GROUP_MAX_VARIABLES:

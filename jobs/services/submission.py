@@ -36,7 +36,7 @@ from jobs.services.budget import (
 )
 from jobs.services.cache import cache_source, cached_run_fields, run_copy_results
 from jobs.services.campaigns import campaign_check_open
-from jobs.services.dispatch import runs_enqueue
+from jobs.services.dispatch import runs_send_on_commit
 from jobs.services.ranking import requests_finalise_if_done
 from jobs.services.specs import RunSettings, SolverSpec, fingerprint, run_settings
 from jobs.services.spend_plan import spend_plan
@@ -434,6 +434,8 @@ def runs_create(
         for request, specs in zip(requests, solvers, strict=True)
         for spec in specs
     ]
+    held = _collecting_campaigns(requests)
+    now = timezone.now()
     runs = Run.objects.bulk_create(
         Run(
             request=request,
@@ -442,6 +444,8 @@ def runs_create(
             backend=spec.backend or "",
             options=spec.options,
             max_attempts=settings.JOBS_MAX_ATTEMPTS,
+            # Marked as sent in the insert itself; the messages go after commit.
+            enqueued_at=now if enqueue and not source and request.campaign_id not in held else None,
             **(cached_run_fields(source) if source else {}),
         )
         for request, spec, source in planned
@@ -449,28 +453,25 @@ def runs_create(
     for run, (_, _, source) in zip(runs, planned, strict=True):
         if source is not None:
             run_copy_results(run=run, source=source)
-    campaign_ids = {r.campaign_id for r in requests if r.campaign_id is not None}
-    # Read now, not from the caller's object: the campaign may have dispatched
-    # meanwhile (if this still races, the reaper sends the runs later).
-    held = set(
-        Campaign.objects.filter(id__in=campaign_ids, status=CampaignStatus.COLLECTING).values_list(
-            "id", flat=True
-        )
-        if campaign_ids
-        else ()
-    )
-    to_queue = [
-        run
-        for run in runs
-        if run.status == RunStatus.QUEUED and run.request.campaign_id not in held
-    ]
-    if enqueue:
-        runs_enqueue(run_ids=[r.id for r in to_queue])
+    runs_send_on_commit(runs=[run for run in runs if run.enqueued_at is not None])
     active = {run.request_id for run in runs if run.status == RunStatus.QUEUED}
     cached = [request for request in requests if request.id not in active]
     if cached:  # every run came from the cache: rank them now
         requests_finalise_if_done(requests=cached)
     return runs
+
+
+def _collecting_campaigns(requests: Sequence[OptimizationRequest]) -> set[int]:
+    """Campaigns of ``requests`` still collecting: their runs wait for its dispatch.
+
+    Read now, not from the caller's objects: the campaign may have dispatched
+    meanwhile (if this still races, the reaper sends the runs later).
+    """
+    campaign_ids = {r.campaign_id for r in requests if r.campaign_id is not None}
+    if not campaign_ids:
+        return set()
+    collecting = Campaign.objects.filter(id__in=campaign_ids, status=CampaignStatus.COLLECTING)
+    return set(collecting.values_list("id", flat=True))
 
 
 def _audit_view(request: OptimizationRequest) -> dict[str, Any]:
