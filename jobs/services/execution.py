@@ -34,7 +34,7 @@ from jobs.services.budget import runs_spend_close
 from jobs.services.dispatch import runs_enqueue
 from jobs.services.ranking import request_finalise_if_done, requests_finalise_if_done
 from jobs.services.transitions import run_transition, runs_succeed, runs_transition
-from quantum import BackendError, SolveResult, parse_problem
+from quantum import BackendError, Problem, SolveResult, parse_problem
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +66,9 @@ def runs_execute_group(*, run_ids: Sequence[int], worker: str = "") -> list[str]
     outcomes = dict.fromkeys(run_ids, NOT_CLAIMED)
     runs = runs_claim(run_ids=run_ids, worker=worker)
     solved: list[tuple[Run, SolveResult]] = []
+    parsed: dict[int, Problem] = {}  # a request's runs travel together: parse it once
     for position, run in enumerate(runs):
-        outcome = _attempt(run, None)
+        outcome = _attempt(run, None, parsed)
         if not isinstance(outcome, str):
             solved.append((run, outcome))
             continue
@@ -87,10 +88,10 @@ NOT_CLAIMED = "not claimed: the run is not queued"
 TIMED_OUT = "timed out"
 
 
-def _attempt(run: Run, backend: Any) -> SolveResult | str:
+def _attempt(run: Run, backend: Any, parsed: dict[int, Problem] | None = None) -> SolveResult | str:
     """The solve's result, or (after recording the failure) what happened instead."""
     try:
-        return _solve(run, backend)
+        return _solve(run, backend, parsed)
     except StaleAttempt as exc:
         logger.info("run %s: dropping a stale attempt: %s", run.id, exc)
         return "stale"
@@ -114,9 +115,12 @@ def _attempt(run: Run, backend: Any) -> SolveResult | str:
         return run_error(run_id=run.id, attempt=run.attempt, message=message, permanent=False)
 
 
-def _solve(run: Run, backend: Any) -> SolveResult:
+def _solve(run: Run, backend: Any, parsed: dict[int, Problem] | None = None) -> SolveResult:
     request = run.request
-    problem = parse_problem(request.problem, request.schema_version)
+    parsed = {} if parsed is None else parsed
+    if request.id not in parsed:
+        parsed[request.id] = parse_problem(request.problem, request.schema_version)
+    problem = parsed[request.id]
     return solving.solve_run(
         problem,
         solver=run.solver,

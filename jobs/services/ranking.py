@@ -32,6 +32,17 @@ TIER_QUALITY = {
     Tier.SIMULATOR: 4,
 }
 UNKNOWN_QUALITY = 9
+RANKING_FIELDS = (
+    "id",
+    "request_id",
+    "solver",
+    "kind",
+    "backend",
+    "status",
+    "tier",
+    "error_message",
+    "cache_source",
+)
 TIE_RTOL = 1e-9
 
 
@@ -65,7 +76,12 @@ def requests_finalise_if_done(
 def _runs_of(requests: Sequence[OptimizationRequest]) -> dict[int, list[Run]]:
     """Every run of ``requests``, by request id, in id order: one query."""
     runs_of: dict[int, list[Run]] = {r.id: [] for r in requests}
-    found = Run.objects.filter(request__in=[r.id for r in requests]).select_related("cache_source")
+    found = (
+        Run.objects.filter(request__in=[r.id for r in requests])
+        .select_related("cache_source")
+        # What ranking and its labels read; not the metrics, timings and traces.
+        .only(*RANKING_FIELDS, *(f"cache_source__{f}" for f in RANKING_FIELDS))
+    )
     for run in found.order_by("id"):
         runs_of[run.request_id].append(run)
     return runs_of
@@ -110,7 +126,12 @@ def requests_finalise(
         return set()
     runs_of = runs_of if runs_of is not None else _runs_of(active)
     candidates_of: dict[int, list[Candidate]] = {r.id: [] for r in active}
-    saved = _saved_candidates([run for r in active for run in runs_of[r.id]])
+    # Runs that finished in the caller's transaction have nothing saved yet:
+    # their candidates are in ``fresh``.
+    done_now = {c.run_id for rows in fresh.values() for c in rows}
+    saved = _saved_candidates(
+        [run for r in active for run in runs_of[r.id] if run.id not in done_now]
+    )
     for candidate in saved:
         candidates_of[candidate.request_id].append(candidate)
     for request_id, unsaved in fresh.items():
