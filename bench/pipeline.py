@@ -12,7 +12,8 @@ A. Latency. One QAOA n=12 request (reps 2, COBYLA up to 100 evaluations,
    POST /api/v1/requests/ to the moment the request is seen in
    ready_for_review (worker -c 1), against calling quantum.solve with the
    same arguments in this process. Both warm (one solve each first), the two
-   alternating; median of 15 (--repeats). Target: ratio <= 1.10.
+   alternating; median of 15 (--repeats); the median of 3 such rounds, each
+   with a fresh worker (--rounds). Target: ratio <= 1.10.
 B. Throughput. 200 requests (random MaxCut n=8, solvers exact and
    local_search: 400 runs) submitted at once (one POST /api/v1/requests/batch/);
    wall time from the POST until all 200 are ready_for_review, worker -c <cores>; against the
@@ -249,6 +250,18 @@ def bench_latency(user: Any, repeats: int) -> dict[str, Any]:
     }
 
 
+def bench_latency_rounds(user: Any, repeats: int, rounds: int) -> dict[str, Any]:
+    """``bench_latency`` ``rounds`` times, each with a fresh worker: the ratio moves by
+    several percent from round to round on this machine (the solve itself does), so
+    the target is judged on the median round; the others are reported with it."""
+    results = sorted(
+        (bench_latency(user, repeats) for _ in range(rounds)), key=lambda r: r["ratio"]
+    )
+    middle = dict(results[len(results) // 2])
+    middle["rounds"] = [r["ratio"] for r in results]
+    return middle
+
+
 def overhead_from_rows(request_ids: list[int]) -> dict[str, Any]:
     """Median seconds spent outside the solve, read from the rows' own timestamps:
     immune to how busy the machine was while the solve itself ran."""
@@ -276,6 +289,18 @@ def _solve_one(args: tuple[dict[str, Any], str]) -> None:
 
     payload, solver = args
     quantum.solve(quantum.parse_problem(payload), solver=solver, seed=SEED)
+
+
+def execution_from_rows(request_ids: list[int]) -> float:
+    """Seconds from the first run's claim to the last request's ready_at, from the rows:
+    the workers' part of the pipeline, without the submission before it."""
+    from django.db.models import Max, Min
+
+    from jobs.models import OptimizationRequest, Run
+
+    first = Run.objects.filter(request_id__in=request_ids).aggregate(t=Min("started_at"))["t"]
+    last = OptimizationRequest.objects.filter(id__in=request_ids).aggregate(t=Max("ready_at"))["t"]
+    return float((last - first).total_seconds())
 
 
 def bench_throughput(user: Any, count: int, workers: int) -> dict[str, Any]:
@@ -307,6 +332,7 @@ def bench_throughput(user: Any, count: int, workers: int) -> dict[str, Any]:
         "direct": direct,
         "pipeline": pipeline,
         "posting": posted,
+        "execution": execution_from_rows(ids),
         "ratio": direct / pipeline,
         "runs": len(jobs),
     }
@@ -326,12 +352,16 @@ def report(a: dict[str, Any], b: dict[str, Any], workers: int) -> str:
             "",
             "| benchmark | direct | pipeline | ratio | target |",
             "| --- | --- | --- | --- | --- |",
-            f"| A. QAOA n=12 latency, POST to ready_for_review (median of {len(a['all_direct'])}) "
+            f"| A. QAOA n=12 latency, POST to ready_for_review (median of {len(a['all_direct'])}; "
+            f"median round of {len(a['rounds'])}) "
             f"| {a['direct']:.2f} s | {a['pipeline']:.2f} s | {a['ratio']:.3f} | <= 1.10 ({ok_a}) |",
             f"| B. 200 requests n=8 ({b['runs']} runs: exact, local_search), worker -c {workers} "
             f"| {b['direct']:.2f} s | {b['pipeline']:.2f} s | {b['ratio']:.3f} | >= 0.9 ({ok_b}) |",
             "",
-            f"A, every repeat: direct {', '.join(f'{x:.2f}' for x in a['all_direct'])} s; "
+            f"A, the ratio of every round (each a fresh worker and {len(a['all_direct'])} "
+            f"alternating pairs), lowest first: {', '.join(f'{x:.3f}' for x in a['rounds'])}. "
+            "The rest of A is the median round's. "
+            f"Every repeat: direct {', '.join(f'{x:.2f}' for x in a['all_direct'])} s; "
             f"pipeline {', '.join(f'{x:.2f}' for x in a['all_pipeline'])} s.",
             "",
             "A, time outside the solve, from the rows' timestamps (median): "
@@ -346,7 +376,11 @@ def report(a: dict[str, Any], b: dict[str, Any], workers: int) -> str:
             "",
             f"B: the batch POST of the 200 requests took {b['posting']:.2f} s of the pipeline "
             "time (same machine, in-process API client); small classical runs travel in groups "
-            "of up to JOBS_GROUP_SIZE per message.",
+            f"of up to JOBS_GROUP_SIZE per message. The workers' part alone, from the first "
+            f"claim to the last ready_for_review (the rows' timestamps), took "
+            f"{b['execution']:.2f} s: {b['direct'] / b['execution']:.3f} of the direct "
+            "throughput. Not the target's measure (that counts from the POST), but it "
+            "separates the cost of intake from the cost of running and recording.",
             f"Load average (1 min) at start and end: {LOAD[0]:.1f}, {os.getloadavg()[0]:.1f} "
             f"on {os.cpu_count()} cores: other work on the machine shows up in both columns.",
         ]
@@ -359,6 +393,7 @@ LOAD = os.getloadavg()
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=3, help="A's rounds (median reported)")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -367,8 +402,9 @@ def main() -> None:
     _environment()
     user = _setup()
     if args.only != "B":
-        a = bench_latency(user, args.repeats)
+        a = bench_latency_rounds(user, args.repeats, args.rounds)
         print(f"A: direct {a['direct']:.3f}s pipeline {a['pipeline']:.3f}s ratio {a['ratio']:.3f}")
+        print(f"A: every round's ratio {[round(r, 3) for r in a['rounds']]}")
         print(f"A: overhead {a['overhead']}")
         print(
             "A: direct",
@@ -379,7 +415,7 @@ def main() -> None:
     if args.only != "A":
         b = bench_throughput(user, args.requests, args.workers)
         print(f"B: direct {b['direct']:.3f}s pipeline {b['pipeline']:.3f}s ratio {b['ratio']:.3f}")
-        print(f"B: posting {b['posting']:.3f}s")
+        print(f"B: posting {b['posting']:.3f}s execution (rows) {b['execution']:.3f}s")
     if args.only:
         return
     section = report(a, b, args.workers)
