@@ -81,6 +81,20 @@ def review_panels(context: template.Context, req: OptimizationRequest) -> dict[s
     }
 
 
+@register.inclusion_tag("approvals/_review_nav_links.html", takes_context=True)
+def review_nav_links(context: template.Context, req: OptimizationRequest) -> dict[str, Any]:
+    """Links to the panels ``review_panels`` shows, for the request page's "On this page"."""
+    user = context["request"].user
+    reviewed = req.status in REVIEWED
+    return {
+        "reviewed": reviewed,
+        "may_recommend": req.status == RequestStatus.READY_FOR_REVIEW
+        and user_may(user, "review")
+        and req.candidates.filter(rank__isnull=False).exists(),  # as ranked_candidates
+        "may_rerun": reviewed and user_may(user, "rerun"),
+    }
+
+
 def _timeline(req: OptimizationRequest) -> list[Any]:
     """The newest events, oldest first. The page already checked the user may view the
     request, which is enough to read its timeline (approvals.permissions)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import template
@@ -31,15 +32,24 @@ def status_class(status: str) -> str:
 
 @register.filter
 def seconds(value: Any) -> str:
-    """A duration in seconds, short: 0.042 s, 3.1 s, 2 min 5 s."""
+    """A duration in seconds, short: 0.68 ms, 42 ms, 3.1 s, 2 min 5 s.
+    static/js/requests.js formats live updates the same way."""
     if value is None or value == "":
         return "—"
     v = float(value)
+    if v < 1:
+        return f"{v * 1000:.2g} ms" if v < 0.01 else f"{v * 1000:.0f} ms"
     if v < 10:
         return f"{v:.3g} s"
     if v < 120:
         return f"{v:.0f} s"
     return f"{int(v // 60)} min {int(v % 60)} s"
+
+
+@register.filter
+def options_json(options: Any) -> str:
+    """Solver options as the API takes them ({"reps": 2}), not as Python prints them."""
+    return json.dumps(options, sort_keys=True, separators=(", ", ": "))
 
 
 @register.filter

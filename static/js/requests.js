@@ -30,7 +30,10 @@
   }
 
   function seconds(v) {
+    // Same as the `seconds` filter in jobs/templatetags/jobs_tags.py.
     if (v === null || v === undefined) { return "—"; }
+    if (v < 0.01) { return String(Number((v * 1000).toPrecision(2))) + " ms"; }
+    if (v < 1) { return Math.round(v * 1000) + " ms"; }
     if (v < 10) { return Number(v).toPrecision(3) + " s"; }
     if (v < 120) { return Math.round(v) + " s"; }
     return Math.floor(v / 60) + " min " + Math.floor(v % 60) + " s";

@@ -121,6 +121,44 @@ def test_a_request_page_shows_runs_timings_candidates_and_fallback(browser, subm
     assert 'data-active="false"' in html
 
 
+def test_every_on_this_page_link_lands_on_a_panel_of_the_page(browser, submit):
+    import re
+
+    html = browser.get(f"/requests/{work(submit()).id}/").content.decode()
+    nav = re.search(r'<nav class="page-nav" aria-label="On this page">(.*?)</nav>', html).group(1)
+    targets = re.findall(r'href="#([\w-]+)"', nav)
+    assert targets[:2] == ["runs", "candidates"]
+    assert {"review", "recommend", "figures", "comments", "timeline"} <= set(targets)
+    for target in targets:
+        assert f'id="{target}"' in html, f"#{target} lands nowhere"
+
+
+def test_a_waiting_request_links_only_to_the_panels_it_has(browser, submit):
+    import re
+
+    html = browser.get(f"/requests/{submit().id}/").content.decode()
+    nav = re.search(r'<nav class="page-nav" aria-label="On this page">(.*?)</nav>', html).group(1)
+    assert re.findall(r'href="#([\w-]+)"', nav) == ["runs", "candidates", "comments", "timeline"]
+
+
+def test_solver_options_read_as_the_api_takes_them(browser, submit):
+    req = submit(solvers=[{"name": "annealing", "options": {"sweeps": 50}}])
+    html = browser.get(f"/requests/{req.id}/").content.decode()
+    assert "{&quot;sweeps&quot;: 50}" in html
+
+
+def test_short_solve_times_read_in_milliseconds():
+    from jobs.templatetags.jobs_tags import seconds
+
+    assert [seconds(v) for v in (0.000682, 0.0123, 0.449, 3.14159, 125)] == [
+        "0.68 ms",
+        "12 ms",
+        "449 ms",
+        "3.14 s",
+        "2 min 5 s",
+    ]
+
+
 def test_cancel_and_rerun_buttons_work(browser, submit):
     req = submit()
     response = browser.post(f"/requests/{req.id}/cancel/", follow=True)
