@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable
 from types import TracebackType
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from jobs.models import OptimizationRequest, RequestStatus
 from jobs.models.request import REQUEST_ACTIVE
@@ -71,10 +71,16 @@ class SettledWaiter:
         if not self.listening:
             return
         self.listening = False
-        # The connection outlives this request (CONN_MAX_AGE): leave it as found.
-        with connection.cursor() as cursor:
-            cursor.execute(f"UNLISTEN {CHANNEL}")
-        _drain()
+        # The connection outlives this request (CONN_MAX_AGE): leave it as found,
+        # or, if it broke meanwhile, drop it rather than hide the first error.
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"UNLISTEN {CHANNEL}")
+            _drain()
+        except DatabaseError:
+            connection.close()
+            if error is None:
+                raise
 
     def wait(self, request_id: int, seconds: float) -> str:
         """The request's status once it settles, or as it is when ``seconds`` run out."""
