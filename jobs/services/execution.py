@@ -34,7 +34,7 @@ from jobs.services.budget import runs_spend_close
 from jobs.services.dispatch import runs_enqueue
 from jobs.services.ranking import request_finalise_if_done, requests_finalise_if_done
 from jobs.services.transitions import run_transition, runs_succeed, runs_transition
-from quantum import BackendError, Problem, SolveResult, parse_problem
+from quantum import BackendError, CandidateResult, Problem, SolveResult, parse_problem
 
 logger = logging.getLogger(__name__)
 
@@ -456,21 +456,26 @@ def _candidate_rows(done: Sequence[tuple[Run, SolveResult]]) -> dict[int, list[C
     rows: dict[int, list[Candidate]] = {}
     for run, result in done:
         keep = result.candidates[: settings.JOBS_CANDIDATES_PER_RUN]
-        rows.setdefault(run.request_id, []).extend(
-            Candidate(
-                request_id=run.request_id,
-                run_id=run.id,
-                assignment=list(c.assignment),
-                bitstring=c.bitstring,
-                objective=c.objective,
-                feasible=c.feasible,
-                probability=c.probability,
-                count=c.count,
-                run_rank=position,
-            )
-            for position, c in enumerate(keep, start=1)
-        )
+        rows.setdefault(run.request_id, []).extend(candidate_rows(run, keep))
     return rows
+
+
+def candidate_rows(run: Run, results: Sequence[CandidateResult]) -> list[Candidate]:
+    """Unsaved rows for a run's candidates, in the solver's order (``run_rank`` 1, 2, ...)."""
+    return [
+        Candidate(
+            request_id=run.request_id,
+            run_id=run.id,
+            assignment=list(c.assignment),
+            bitstring=c.bitstring,
+            objective=c.objective,
+            feasible=c.feasible,
+            probability=c.probability,
+            count=c.count,
+            run_rank=position,
+        )
+        for position, c in enumerate(results, start=1)
+    ]
 
 
 def _timings(run: Run, result: SolveResult, now: datetime) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from jobs.models import (
     RunStatus,
     Tier,
 )
+from jobs.services.execution import candidate_rows
 from jobs.services.ranking import candidates_rank
 from quantum import decode_counts, parse_problem
 
@@ -122,7 +123,7 @@ def _quantum_run(
     )
     fields = Distribution.encode(counts, compress_above=16_384)
     Distribution.objects.create(run=run, **fields)
-    _candidates(req, run, decode_counts(parsed, counts)[:100])
+    Candidate.objects.bulk_create(candidate_rows(run, decode_counts(parsed, counts)[:100]))
     return run
 
 
@@ -140,25 +141,8 @@ def _exact_run(req: OptimizationRequest, parsed: Any) -> Run:
         metrics=dict(result.metrics),
         finished_at=timezone.now(),
     )
-    _candidates(req, run, result.candidates[:5])
+    Candidate.objects.bulk_create(candidate_rows(run, result.candidates[:5]))
     return run
-
-
-def _candidates(req: OptimizationRequest, run: Run, results: Any) -> None:
-    Candidate.objects.bulk_create(
-        Candidate(
-            request=req,
-            run=run,
-            assignment=list(c.assignment),
-            bitstring=c.bitstring,
-            objective=c.objective,
-            feasible=c.feasible,
-            probability=c.probability,
-            count=c.count,
-            run_rank=i,
-        )
-        for i, c in enumerate(results, start=1)
-    )
 
 
 def huge_request(requester: Any, *, team: Any, n: int = 20) -> OptimizationRequest:
