@@ -1,7 +1,9 @@
 """Tests. DATABASE_URL / CELERY_BROKER_URL switch to PostgreSQL and Redis (CI does)."""
 
+import hashlib
+
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR, env, filesystem_broker_options
+from .base import BASE_DIR, DATABASES, VAR_DIR, env, filesystem_broker_options
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
@@ -9,6 +11,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so a real Celery worker process in the tests can
     # open the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+else:
+    # One test database per checkout (and per HR_VAR_DIR): two test runs on
+    # one server, say CI's clean clone and a developer's tree, would otherwise
+    # both create, flush and drop "test_<name>" under each other.
+    checkout = hashlib.sha256(f"{BASE_DIR}|{VAR_DIR}".encode()).hexdigest()[:8]
+    DATABASES["default"]["TEST"] = {
+        "NAME": env.str(
+            "HR_TEST_DATABASE_NAME", default=f"test_{DATABASES['default']['NAME']}_{checkout}"
+        )
+    }
 # Without Redis the tests still drive a real worker process, over the
 # filesystem broker in a folder of their own.
 CELERY_BROKER_URL = env.str(
