@@ -3,7 +3,7 @@
 They stop the application (and anyone using its database role) from editing
 or deleting those rows. They do not stop the table's owner, who may drop or
 disable them; that is why production runs the app under a role that does not
-own the table (README, "Audit trail and permissions"), and why the hash chain
+own the table (approvals.database_role, manage.py grant_app_role), and why the hash chain
 exists: an edit made with the triggers off is still found by verify_audit.
 """
 
@@ -84,7 +84,7 @@ def _run(connection: BaseDatabaseWrapper, statements: list[str]) -> None:
             cursor.execute(sql)
 
 
-def _present(connection: BaseDatabaseWrapper) -> list[str]:
+def present(connection: BaseDatabaseWrapper) -> list[str]:
     """The guarded tables that exist yet (a migration may run before another app's)."""
     existing = set(connection.introspection.table_names())
     return [table for table in TABLES if table in existing]
@@ -92,7 +92,7 @@ def _present(connection: BaseDatabaseWrapper) -> list[str]:
 
 def install(connection: BaseDatabaseWrapper) -> None:
     """Create the triggers on every guarded table that exists; safe to run again."""
-    tables = _present(connection)
+    tables = present(connection)
     if connection.vendor == "postgresql":
         statements = [_POSTGRES_FUNCTION]
         statements += [sql for table in tables for sql in _postgres_install(table)]
@@ -102,7 +102,7 @@ def install(connection: BaseDatabaseWrapper) -> None:
 
 
 def uninstall(connection: BaseDatabaseWrapper) -> None:
-    tables = _present(connection)
+    tables = present(connection)
     if connection.vendor == "postgresql":
         statements = [sql for table in tables for sql in _postgres_uninstall(table)]
         _run(connection, [*statements, f"DROP FUNCTION IF EXISTS {FUNCTION}()"])
@@ -116,7 +116,7 @@ def expected(connection: BaseDatabaseWrapper) -> set[str]:
         "postgresql": ("no_update_delete", "no_truncate"),
         "sqlite": ("no_update", "no_delete"),
     }.get(connection.vendor, ())
-    return {f"{table}_{suffix}" for table in _present(connection) for suffix in suffixes}
+    return {f"{table}_{suffix}" for table in present(connection) for suffix in suffixes}
 
 
 def ensure(connection: BaseDatabaseWrapper) -> None:
@@ -128,7 +128,7 @@ def ensure(connection: BaseDatabaseWrapper) -> None:
 
 def installed(connection: BaseDatabaseWrapper) -> set[str]:
     """Names of the append-only triggers present on the guarded tables."""
-    tables = _present(connection)
+    tables = present(connection)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
