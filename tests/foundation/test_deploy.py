@@ -13,11 +13,15 @@ import runpy
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from django.conf import settings
+
+from tests.conftest import skip_or_fail
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -51,7 +55,7 @@ def test_the_compose_stack_runs_one_beat_and_migrates_before_serving():
     services = _compose()["services"]
     beats = [name for name, s in services.items() if "beat" in _celery(s)]
     assert len(beats) == 1, "two beats would run every periodic job twice"
-    assert services["migrate"]["command"][-2:] == ["migrate", "--noinput"]
+    assert services["migrate"]["command"][-1].startswith("python manage.py migrate --noinput &&")
 
 
 def test_gunicorn_and_nginx_wait_longer_than_the_longest_solve_wait():
@@ -91,3 +95,172 @@ def test_the_image_build_step_satisfies_the_production_settings(tmp_path):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+# Database roles ---------------------------------------------------------------
+
+
+def _app_services(services: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in services.items() if "build" in s and n != "migrate"}
+
+
+def _url_user(url: str) -> str:
+    return url.split("://", 1)[1].split(":", 1)[0]
+
+
+def test_compose_migrates_as_the_owner_and_serves_as_the_app_role_it_granted():
+    services = _compose()["services"]
+    migrate = services["migrate"]
+    script = migrate["command"][-1]
+    assert re.search(
+        r"manage\.py migrate --noinput && python manage\.py grant_app_role (\w+)$", script
+    )
+    granted = script.rsplit(" ", 1)[1]
+    init = (DEPLOY / "postgres-init.sh").read_text()
+    owner = re.search(r'owner="\$\{HR_DB_OWNER:-(\w+)\}"', init).group(1)  # type: ignore[union-attr]
+    app = re.search(r'app="\$\{HR_DB_APP:-(\w+)\}"', init).group(1)  # type: ignore[union-attr]
+    assert _url_user(migrate["environment"]["DATABASE_URL"]) == owner
+    assert granted == app
+    apps = _app_services(services)
+    assert {"web", "worker-quantum", "worker-classical", "beat"} <= set(apps)
+    for name, service in apps.items():
+        assert _url_user(service["environment"]["DATABASE_URL"]) == app, name
+        # Never serve before the grants: the app role could read nothing yet.
+        assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    mounts = services["db"]["volumes"]
+    assert "./postgres-init.sh:/docker-entrypoint-initdb.d/hybridreview.sh:ro" in mounts
+
+
+@pytest.fixture
+def deploy_database(tmp_path):
+    """deploy/postgres-init.sh run against this server, with names of this test's own."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        skip_or_fail("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+    s = connection.settings_dict
+    suffix = f"{os.getpid()}_{int(time.time())}"
+    names = {"db": f"hr_deploy_{suffix}", "owner": f"hr_owner_{suffix}", "app": f"hr_app_{suffix}"}
+    host, port = s.get("HOST") or "127.0.0.1", str(s.get("PORT") or 5432)
+    env = {
+        "PATH": os.environ["PATH"],
+        "PGHOST": host,
+        "PGPORT": port,
+        "POSTGRES_USER": s["USER"] or "postgres",
+        "PGPASSWORD": s.get("PASSWORD") or "",
+        "HR_DB_NAME": names["db"],
+        "HR_DB_OWNER": names["owner"],
+        "HR_DB_APP": names["app"],
+        "HR_DB_OWNER_PASSWORD": "owner-secret",
+        "HR_DB_APP_PASSWORD": "app-secret",
+    }
+    done = subprocess.run(
+        ["sh", str(DEPLOY / "postgres-init.sh")], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    urls = {
+        role: f"postgres://{names[role]}:{role}-secret@{host}:{port}/{names['db']}"
+        for role in ("owner", "app")
+    }
+    try:
+        yield names, urls, tmp_path
+    finally:
+        admin = {k: v for k, v in env.items() if k.startswith("PG") or k == "PATH"}
+        for sql in (
+            f'DROP DATABASE IF EXISTS "{names["db"]}" WITH (FORCE)',
+            f'DROP ROLE IF EXISTS "{names["app"]}"',
+            f'DROP ROLE IF EXISTS "{names["owner"]}"',
+        ):
+            subprocess.run(
+                ["psql", "-U", env["POSTGRES_USER"], "-d", "postgres", "-qc", sql],
+                env=admin,
+                check=True,
+            )
+
+
+def _manage(url: str, var: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "hybridreview.settings.test",
+        "DATABASE_URL": url,
+        "HR_VAR_DIR": str(var),
+        "DEMO_PASSWORD": "demo-password-for-the-deploy-test",
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=DEPLOY.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+APPROVE_AS_THE_APP = """
+from django.contrib.auth import get_user_model
+from approvals import services
+from approvals.models import Decision, SignatureMeaning
+from jobs.models import OptimizationRequest
+users = get_user_model().objects
+req = OptimizationRequest.objects.filter(status="ready_for_review").order_by("id").first()
+best = req.candidates.order_by("rank").first()
+services.request_recommend(request=req, actor=users.get(username="analyst"),
+                           candidate_id=best.pk, comment="the best cut")
+for name in ("approver", "approver2"):
+    req.refresh_from_db()
+    if req.status == "recommended":
+        services.request_approve(request=req, actor=users.get(username=name),
+                                 candidate_id=best.pk, meaning=SignatureMeaning.EXECUTION,
+                                 password="demo-password-for-the-deploy-test")
+req.refresh_from_db()
+print(req.status, Decision.objects.filter(request=req).count())
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_the_compose_database_roles_work_end_to_end_and_the_app_cannot_unguard_the_trail(
+    deploy_database,
+):
+    import psycopg
+
+    names, urls, var = deploy_database
+    # The migrate service's own command, as the owner, granting this test's app role.
+    script = _compose()["services"]["migrate"]["command"][-1]
+    script = script.replace("hybridreview_app", names["app"])
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "hybridreview.settings.test"}
+    env |= {"DATABASE_URL": urls["owner"], "HR_VAR_DIR": str(var)}
+    done = subprocess.run(
+        ["sh", "-c", script.replace("python ", f"{sys.executable} ")],
+        cwd=DEPLOY.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"{names['app']}: read and write on" in done.stdout
+
+    # As the app: the demo's requests run through the real pipeline (submit,
+    # QAOA and exact, ranking), then one is recommended and approved.
+    seeded = _manage(urls["app"], var, "seed_demo")
+    assert seeded.returncode == 0, seeded.stderr[-3000:]
+    assert seeded.stdout.count(": ready_for_review.") == 2, seeded.stdout
+    approved = _manage(urls["app"], var, "shell", "-c", APPROVE_AS_THE_APP)
+    assert approved.returncode == 0, approved.stderr[-3000:]
+    assert approved.stdout.splitlines()[-1].split() == ["approved", "1"]
+    verified = _manage(urls["app"], var, "verify_audit")
+    assert verified.returncode == 0, verified.stderr
+
+    with psycopg.connect(urls["app"], autocommit=True) as conn:
+        for sql in (
+            "UPDATE approvals_auditevent SET reason = 'edited'",
+            "DELETE FROM approvals_decision",
+            "TRUNCATE jobs_ledgerentry",
+            "ALTER TABLE approvals_auditevent DISABLE TRIGGER USER",
+            "DROP TRIGGER approvals_auditevent_no_update_delete ON approvals_auditevent",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql)
+        events = conn.execute("SELECT count(*) FROM approvals_auditevent").fetchone()[0]
+        assert events > 0
