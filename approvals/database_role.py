@@ -22,6 +22,7 @@ from approvals import immutability
 
 # A plain identifier: nothing a GRANT statement could be made to misread.
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+MIGRATIONS = "django_migrations"
 
 
 class RoleRefused(Exception):
@@ -33,6 +34,7 @@ class Granted:
     role: str
     tables: int
     append_only: tuple[str, ...]
+    read_only: tuple[str, ...] = (MIGRATIONS,)
 
 
 def app_role_grant(connection: BaseDatabaseWrapper, role: str) -> Granted:
@@ -55,6 +57,12 @@ def app_role_grant(connection: BaseDatabaseWrapper, role: str) -> Granted:
             statements += [
                 f"REVOKE ALL ON {table} FROM {role}",
                 f"GRANT SELECT, INSERT ON {table} TO {role}",
+            ]
+        # Which migrations ran is the owner's record; the app only reads it.
+        if MIGRATIONS in connection.introspection.table_names():
+            statements += [
+                f"REVOKE ALL ON {MIGRATIONS} FROM {role}",
+                f"GRANT SELECT ON {MIGRATIONS} TO {role}",
             ]
         for sql in statements:
             cursor.execute(sql)

@@ -29,5 +29,6 @@ class Command(BaseCommand):
             raise CommandError(str(refused), returncode=2) from refused
         self.stdout.write(
             f"{granted.role}: read and write on {granted.tables} tables; "
-            f"read and append only on {', '.join(granted.append_only)}"
+            f"read and append only on {', '.join(granted.append_only)}; "
+            f"read only on {', '.join(granted.read_only)}"
         )
