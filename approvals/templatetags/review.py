@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.safestring import mark_safe
 
 from approvals.audit import format_time
 from approvals.figures import request_figures
@@ -112,6 +113,18 @@ def candidate_gap(candidate: Candidate, best: Candidate | None, sense: str) -> s
         else (candidate.objective - best.objective)
     )
     return f"{gap:.6g}" if gap else "0"
+
+
+@register.simple_tag
+def candidate_probability(candidate: Candidate) -> str:
+    """The measured probability of a sampled candidate; for one no shot measured (a
+    classical solver's), what its 1.0 or 0.0 means: its answer, or a runner-up
+    listed for comparison. "0.0000" there read as "the quantum run rarely saw it"."""
+    if candidate.count:
+        return f"{candidate.probability:.4f}"
+    if candidate.probability >= 1.0:
+        return "answer"
+    return mark_safe('<span class="muted">not sampled</span>')  # noqa: S308 (a constant)
 
 
 @register.simple_tag

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -99,6 +101,24 @@ def test_the_request_page_embeds_the_figures_and_offers_the_analyst_a_recommenda
     assert "Gap to best" in html and "Cost (credits)" in html
     assert "Audit timeline" in html and "request.submitted" in html
     assert "<script>" not in html  # the CSP allows no inline script
+
+
+def test_the_candidates_table_reads_a_classical_answer_as_an_answer_not_a_probability(people, req):
+    page = browser(people.ana).get(f"/requests/{req.pk}/")
+    table = page.content.decode().split('id="candidates"', 1)[1].split("</table>", 1)[0]
+    cells = [
+        re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in table.split("<tr>")[2:]
+    ]  # rank, bitstring, objective, gap, feasible, probability, source
+    shown = {(row[1], row[6].split()[0]): row[5] for row in cells}
+    for c in req.candidates.select_related("run"):
+        cell = shown[(c.bitstring, c.run.solver)]
+        if c.run.solver == "qaoa":  # sampled: the share of the shots
+            assert cell == f"{c.count / sum(c.run.distribution.counts().values()):.4f}"
+        elif c.run_rank == 1:
+            assert cell == "answer"
+        else:
+            assert cell == '<span class="muted">not sampled</span>'
+    assert {"answer", '<span class="muted">not sampled</span>'} <= set(shown.values())
 
 
 def test_an_analyst_recommends_through_the_form(people, req):
