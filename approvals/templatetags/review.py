@@ -124,7 +124,7 @@ def candidate_probability(candidate: Candidate) -> str:
         return f"{candidate.probability:.4f}"
     if candidate.probability >= 1.0:
         return "answer"
-    return mark_safe('<span class="muted">not sampled</span>')  # noqa: S308 (a constant)
+    return mark_safe('<span class="muted">not sampled</span>')
 
 
 @register.simple_tag
