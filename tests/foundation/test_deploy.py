@@ -127,6 +127,9 @@ def test_compose_migrates_as_the_owner_and_serves_as_the_app_role_it_granted():
         assert _url_user(service["environment"]["DATABASE_URL"]) == app, name
         # Never serve before the grants: the app role could read nothing yet.
         assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    # Long-running services come back after a crash; the one-shot migrate does not loop.
+    assert all(s["restart"] == "unless-stopped" for n, s in services.items() if n != "migrate")
+    assert services["migrate"]["restart"] == "no"
     mounts = services["db"]["volumes"]
     assert "./postgres-init.sh:/docker-entrypoint-initdb.d/hybridreview.sh:ro" in mounts
 
