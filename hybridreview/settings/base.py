@@ -184,8 +184,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery. The database row is the truth; a broker message is only a nudge.
+# The embedded broker's URL names a host only so kombu does not warn that it
+# "reverts to localhost" at every start; the filesystem transport ignores it.
+FILESYSTEM_BROKER_URL = "filesystem://localhost//"
 CELERY_BROKER_URL = env.str(
-    "CELERY_BROKER_URL", default=env.str("REDIS_URL", default="filesystem://")
+    "CELERY_BROKER_URL", default=env.str("REDIS_URL", default=FILESYSTEM_BROKER_URL)
 )
 
 

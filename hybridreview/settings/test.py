@@ -3,7 +3,14 @@
 import hashlib
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, DATABASES, VAR_DIR, env, filesystem_broker_options
+from .base import (
+    BASE_DIR,
+    DATABASES,
+    FILESYSTEM_BROKER_URL,
+    VAR_DIR,
+    env,
+    filesystem_broker_options,
+)
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
@@ -24,7 +31,7 @@ else:
 # Without Redis the tests still drive a real worker process, over the
 # filesystem broker in a folder of their own.
 CELERY_BROKER_URL = env.str(
-    "CELERY_BROKER_URL", default=env.str("REDIS_URL", default="filesystem://")
+    "CELERY_BROKER_URL", default=env.str("REDIS_URL", default=FILESYSTEM_BROKER_URL)
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker")
