@@ -4,6 +4,8 @@
 # owns nothing (so it cannot lift the append-only triggers). The postgres
 # image runs this once, on an empty data directory; `grant_app_role` (run by
 # the migrate service after every migrate) grants the app role its privileges.
+# Safe to run again: a role or database that exists is left as it is, so it
+# also makes the empty database a backup is restored into (README, Backups).
 # Outside the image: PGHOST=... POSTGRES_USER=<a superuser> sh deploy/postgres-init.sh
 set -eu
 : "${HR_DB_OWNER_PASSWORD:?set HR_DB_OWNER_PASSWORD}"
@@ -15,9 +17,12 @@ psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet \
   -v app="${HR_DB_APP:-hybridreview_app}" \
   -v owner_password="$HR_DB_OWNER_PASSWORD" \
   -v app_password="$HR_DB_APP_PASSWORD" <<'SQL'
-CREATE ROLE :"owner" LOGIN PASSWORD :'owner_password';
-CREATE ROLE :"app" LOGIN PASSWORD :'app_password';
-CREATE DATABASE :"db" OWNER :"owner";
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'owner', :'owner_password')
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'owner') \gexec
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'app', :'app_password')
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app') \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'owner')
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
 REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"app";
 \connect :"db"

@@ -134,51 +134,66 @@ def test_compose_migrates_as_the_owner_and_serves_as_the_app_role_it_granted():
     assert "./postgres-init.sh:/docker-entrypoint-initdb.d/hybridreview.sh:ro" in mounts
 
 
-@pytest.fixture
-def deploy_database(tmp_path):
+class DeployServer:
     """deploy/postgres-init.sh run against this server, with names of this test's own."""
+
+    def __init__(self, settings_dict: dict[str, Any], var: Path) -> None:
+        suffix = f"{os.getpid()}_{int(time.time())}"
+        self.var = var
+        self.owner, self.app = f"hr_owner_{suffix}", f"hr_app_{suffix}"
+        self.databases: list[str] = []
+        self.host = settings_dict.get("HOST") or "127.0.0.1"
+        self.port = str(settings_dict.get("PORT") or 5432)
+        self.env = {
+            "PATH": os.environ["PATH"],
+            "PGHOST": self.host,
+            "PGPORT": self.port,
+            "PGUSER": settings_dict["USER"] or "postgres",
+            "POSTGRES_USER": settings_dict["USER"] or "postgres",
+            "PGPASSWORD": settings_dict.get("PASSWORD") or "",
+            "HR_DB_OWNER": self.owner,
+            "HR_DB_APP": self.app,
+            "HR_DB_OWNER_PASSWORD": "owner-secret",
+            "HR_DB_APP_PASSWORD": "app-secret",
+        }
+        self.suffix = suffix
+
+    def init(self, label: str) -> str:
+        """Run the init script for database ``hr_<label>_<suffix>``; return its name."""
+        name = f"hr_{label}_{self.suffix}"
+        self.databases.append(name)
+        self.run(["sh", str(DEPLOY / "postgres-init.sh")], HR_DB_NAME=name)
+        return name
+
+    def url(self, role: str, database: str) -> str:
+        user = {"owner": self.owner, "app": self.app}[role]
+        return f"postgres://{user}:{role}-secret@{self.host}:{self.port}/{database}"
+
+    def run(self, command: list[str], **env: str) -> str:
+        done = subprocess.run(
+            command, env=self.env | env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, (command, done.stderr[-3000:])
+        return done.stdout
+
+    def drop(self) -> None:
+        statements = [f'DROP DATABASE IF EXISTS "{d}" WITH (FORCE)' for d in self.databases]
+        statements += [f'DROP ROLE IF EXISTS "{self.app}"', f'DROP ROLE IF EXISTS "{self.owner}"']
+        for sql in statements:
+            self.run(["psql", "-d", "postgres", "-qc", sql])
+
+
+@pytest.fixture
+def deploy_server(tmp_path):
     from django.db import connection
 
     if connection.vendor != "postgresql":
         skip_or_fail("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
-    s = connection.settings_dict
-    suffix = f"{os.getpid()}_{int(time.time())}"
-    names = {"db": f"hr_deploy_{suffix}", "owner": f"hr_owner_{suffix}", "app": f"hr_app_{suffix}"}
-    host, port = s.get("HOST") or "127.0.0.1", str(s.get("PORT") or 5432)
-    env = {
-        "PATH": os.environ["PATH"],
-        "PGHOST": host,
-        "PGPORT": port,
-        "POSTGRES_USER": s["USER"] or "postgres",
-        "PGPASSWORD": s.get("PASSWORD") or "",
-        "HR_DB_NAME": names["db"],
-        "HR_DB_OWNER": names["owner"],
-        "HR_DB_APP": names["app"],
-        "HR_DB_OWNER_PASSWORD": "owner-secret",
-        "HR_DB_APP_PASSWORD": "app-secret",
-    }
-    done = subprocess.run(
-        ["sh", str(DEPLOY / "postgres-init.sh")], env=env, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    urls = {
-        role: f"postgres://{names[role]}:{role}-secret@{host}:{port}/{names['db']}"
-        for role in ("owner", "app")
-    }
+    server = DeployServer(connection.settings_dict, tmp_path)
     try:
-        yield names, urls, tmp_path
+        yield server
     finally:
-        admin = {k: v for k, v in env.items() if k.startswith("PG") or k == "PATH"}
-        for sql in (
-            f'DROP DATABASE IF EXISTS "{names["db"]}" WITH (FORCE)',
-            f'DROP ROLE IF EXISTS "{names["app"]}"',
-            f'DROP ROLE IF EXISTS "{names["owner"]}"',
-        ):
-            subprocess.run(
-                ["psql", "-U", env["POSTGRES_USER"], "-d", "postgres", "-qc", sql],
-                env=admin,
-                check=True,
-            )
+        server.drop()
 
 
 def _manage(url: str, var: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -223,39 +238,65 @@ print(req.status, Decision.objects.filter(request=req).count())
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_the_compose_database_roles_work_end_to_end_and_the_app_cannot_unguard_the_trail(
-    deploy_database,
+    deploy_server,
 ):
-    import psycopg
-
-    names, urls, var = deploy_database
+    server, var = deploy_server, deploy_server.var
+    database = server.init("deploy")
+    owner, app = server.url("owner", database), server.url("app", database)
     # The migrate service's own command, as the owner, granting this test's app role.
     script = _compose()["services"]["migrate"]["command"][-1]
-    script = script.replace("hybridreview_app", names["app"])
-    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "hybridreview.settings.test"}
-    env |= {"DATABASE_URL": urls["owner"], "HR_VAR_DIR": str(var)}
-    done = subprocess.run(
-        ["sh", "-c", script.replace("python ", f"{sys.executable} ")],
+    script = script.replace("hybridreview_app", server.app).replace("python ", f"{sys.executable} ")
+    env = {"DJANGO_SETTINGS_MODULE": "hybridreview.settings.test", "HR_VAR_DIR": str(var)}
+    with_owner = subprocess.run(
+        ["sh", "-c", script],
         cwd=DEPLOY.parent,
-        env=env,
+        env={"PATH": os.environ["PATH"], "DATABASE_URL": owner, **env},
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert f"{names['app']}: read and write on" in done.stdout
+    assert with_owner.returncode == 0, with_owner.stderr[-3000:]
+    assert f"{server.app}: read and write on" in with_owner.stdout
 
     # As the app: the demo's requests run through the real pipeline (submit,
     # QAOA and exact, ranking), then one is recommended and approved.
-    seeded = _manage(urls["app"], var, "seed_demo")
+    seeded = _manage(app, var, "seed_demo")
     assert seeded.returncode == 0, seeded.stderr[-3000:]
     assert seeded.stdout.count(": ready_for_review.") == 2, seeded.stdout
-    approved = _manage(urls["app"], var, "shell", "-c", APPROVE_AS_THE_APP)
+    approved = _manage(app, var, "shell", "-c", APPROVE_AS_THE_APP)
     assert approved.returncode == 0, approved.stderr[-3000:]
     assert approved.stdout.splitlines()[-1].split() == ["approved", "1"]
-    verified = _manage(urls["app"], var, "verify_audit")
+    verified = _manage(app, var, "verify_audit")
     assert verified.returncode == 0, verified.stderr
+    _assert_the_app_cannot_unguard_the_trail(app)
 
-    with psycopg.connect(urls["app"], autocommit=True) as conn:
+    # Backup and restore as the README says: pg_dump as the owner; an empty
+    # database from the init script (the roles exist: it leaves them); pg_restore
+    # as the owner; grant_app_role. The trail still verifies, guarded as before.
+    dump = var / "hybridreview.dump"
+    server.run(["pg_dump", "--format=custom", f"--file={dump}", "--dbname", owner])
+    restored = server.init("restored")
+    restored_owner, restored_app = server.url("owner", restored), server.url("app", restored)
+    server.run(
+        ["pg_restore", "--exit-on-error", "--no-owner", "--dbname", restored_owner, str(dump)]
+    )
+    granted = _manage(restored_owner, var, "grant_app_role", server.app)
+    assert granted.returncode == 0, granted.stderr
+    again = _manage(restored_app, var, "verify_audit")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == verified.stdout  # the same chain, event for event
+    decided = _manage(restored_app, var, "shell", "-c", COUNT_DECISIONS)
+    assert decided.stdout.splitlines()[-1] == "1"
+    _assert_the_app_cannot_unguard_the_trail(restored_app)
+
+
+COUNT_DECISIONS = "from approvals.models import Decision; print(Decision.objects.count())"
+
+
+def _assert_the_app_cannot_unguard_the_trail(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
         for sql in (
             "UPDATE approvals_auditevent SET reason = 'edited'",
             "DELETE FROM approvals_decision",
@@ -265,5 +306,7 @@ def test_the_compose_database_roles_work_end_to_end_and_the_app_cannot_unguard_t
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(sql)
-        events = conn.execute("SELECT count(*) FROM approvals_auditevent").fetchone()[0]
-        assert events > 0
+        triggers = conn.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%_no_%' AND NOT tgisinternal"
+        ).fetchone()[0]
+        assert triggers == 6  # two per guarded table
