@@ -196,7 +196,8 @@ def deploy_server(tmp_path):
         server.drop()
 
 
-def _manage(url: str, var: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _as_the_app(url: str, var: Path, command: list[str]) -> subprocess.CompletedProcess[str]:
+    """``command`` run from the checkout as a deployed process would, against ``url``."""
     env = {
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "hybridreview.settings.test",
@@ -205,13 +206,12 @@ def _manage(url: str, var: Path, *args: str) -> subprocess.CompletedProcess[str]
         "DEMO_PASSWORD": "demo-password-for-the-deploy-test",
     }
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=DEPLOY.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        command, cwd=DEPLOY.parent, env=env, capture_output=True, text=True, timeout=300
     )
+
+
+def _manage(url: str, var: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return _as_the_app(url, var, [sys.executable, "manage.py", *args])
 
 
 APPROVE_AS_THE_APP = """
@@ -246,15 +246,7 @@ def test_the_compose_database_roles_work_end_to_end_and_the_app_cannot_unguard_t
     # The migrate service's own command, as the owner, granting this test's app role.
     script = _compose()["services"]["migrate"]["command"][-1]
     script = script.replace("hybridreview_app", server.app).replace("python ", f"{sys.executable} ")
-    env = {"DJANGO_SETTINGS_MODULE": "hybridreview.settings.test", "HR_VAR_DIR": str(var)}
-    with_owner = subprocess.run(
-        ["sh", "-c", script],
-        cwd=DEPLOY.parent,
-        env={"PATH": os.environ["PATH"], "DATABASE_URL": owner, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    with_owner = _as_the_app(owner, var, ["sh", "-c", script])
     assert with_owner.returncode == 0, with_owner.stderr[-3000:]
     assert f"{server.app}: read and write on" in with_owner.stdout
 
