@@ -34,7 +34,7 @@ class Granted:
     role: str
     tables: int
     append_only: tuple[str, ...]
-    read_only: tuple[str, ...] = (MIGRATIONS,)
+    read_only: tuple[str, ...]
 
 
 def app_role_grant(connection: BaseDatabaseWrapper, role: str) -> Granted:
@@ -59,10 +59,12 @@ def app_role_grant(connection: BaseDatabaseWrapper, role: str) -> Granted:
                 f"GRANT SELECT, INSERT ON {table} TO {role}",
             ]
         # Which migrations ran is the owner's record; the app only reads it.
-        if MIGRATIONS in connection.introspection.table_names():
+        present = connection.introspection.table_names()
+        read_only = (MIGRATIONS,) if MIGRATIONS in present else ()
+        for table in read_only:
             statements += [
-                f"REVOKE ALL ON {MIGRATIONS} FROM {role}",
-                f"GRANT SELECT ON {MIGRATIONS} TO {role}",
+                f"REVOKE ALL ON {table} FROM {role}",
+                f"GRANT SELECT ON {table} TO {role}",
             ]
         for sql in statements:
             cursor.execute(sql)
@@ -71,7 +73,7 @@ def app_role_grant(connection: BaseDatabaseWrapper, role: str) -> Granted:
             "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
         )
         tables = cursor.fetchone()[0]
-    return Granted(role=role, tables=tables, append_only=tuple(guarded))
+    return Granted(role=role, tables=tables, append_only=tuple(guarded), read_only=read_only)
 
 
 def _check(cursor: CursorWrapper, role: str) -> None:
