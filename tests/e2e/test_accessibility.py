@@ -92,23 +92,18 @@ def _violations(page: Any) -> list[str]:
 
 @pytest.mark.parametrize("width", [1366, 1024])
 def test_every_page_passes_axe_for_the_role_that_uses_it(
-    browser, live_server, login, password, world, width
+    open_page, live_server, login, password, world, width
 ):
     found: dict[str, list[str]] = {}
     for username, paths in _pages(world).items():
-        context = browser.new_context(viewport={"width": width, "height": 768})
-        try:
-            from tests.e2e.conftest import PageProbe
-
-            probe = PageProbe(context.new_page())
-            login(probe, username, password)
-            for path in paths:
-                probe.page.goto(f"{live_server.url}{path}")
-                probe.page.wait_for_load_state("networkidle")
-                if problems := _violations(probe.page):
-                    found[f"{username} {path}"] = problems
-        finally:
-            context.close()
+        probe = open_page()  # a browser context of its own: one user's session
+        probe.page.set_viewport_size({"width": width, "height": 768})
+        login(probe, username, password)
+        for path in paths:
+            probe.page.goto(f"{live_server.url}{path}")
+            probe.page.wait_for_load_state("networkidle")
+            if problems := _violations(probe.page):
+                found[f"{username} {path}"] = problems
     assert found == {}
 
 
