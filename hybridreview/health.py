@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -68,3 +69,24 @@ def readyz(request: HttpRequest) -> JsonResponse:
     checks["audit"] = _check_audit()
     body = {"status": "ok" if not down else "unavailable", "down": down, "checks": checks}
     return JsonResponse(body, status=503 if down else 200)
+
+
+class ProbeMiddleware:
+    """Answers /healthz and /readyz before Django validates the Host header.
+
+    Kubernetes probes and load-balancer checks address the pod or container
+    by IP, a host ALLOWED_HOSTS rightly does not list: through the normal
+    stack they would get 400 and the orchestrator would restart a healthy
+    process. Neither answer builds a URL from the Host header, so skipping
+    the check here opens nothing. Placed after the correlation id, before
+    the security middleware (which would redirect a plain-HTTP probe).
+    """
+
+    VIEWS = {"/healthz": healthz, "/readyz": readyz}
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        view = self.VIEWS.get(request.path_info)
+        return view(request) if view else self.get_response(request)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "hybridreview.correlation.CorrelationIdMiddleware",
+    "hybridreview.health.ProbeMiddleware",
     "hybridreview.api.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -34,3 +34,23 @@ def test_a_request_id_is_generated_when_none_or_a_malformed_one_is_sent(client):
     forged = client.get("/healthz", HTTP_X_REQUEST_ID="bad\nid")["X-Request-ID"]
     assert len(generated) == 32
     assert forged != "bad\nid" and len(forged) == 32
+
+
+@pytest.mark.django_db
+def test_probes_addressed_by_pod_ip_are_answered_though_the_host_is_not_allowed(client, settings):
+    # A kubelet or load balancer calls http://<pod ip>:8000/readyz: a host
+    # ALLOWED_HOSTS does not list, over plain HTTP behind an HTTPS-only site.
+    settings.ALLOWED_HOSTS = ["hybridreview.example.org"]
+    settings.SECURE_SSL_REDIRECT = True
+    pod = {"HTTP_HOST": "10.42.0.17:8000"}
+
+    assert client.get("/healthz", **pod).json() == {"status": "ok"}
+    ready = client.get("/readyz", **pod)
+    assert ready.status_code == 200 and ready.json()["checks"]["database"]["ok"] is True
+    assert ready["X-Request-ID"]
+    # Every other page still refuses the unknown host.
+    assert client.get("/accounts/login/", **pod).status_code == 400
+
+
+def test_probes_answer_only_get(client):
+    assert client.post("/healthz").status_code == 405
