@@ -36,6 +36,7 @@ lint: install
 	  SECRET_KEY=ci-$$(date +%s)-a-long-random-looking-production-secret-key-value \
 	  ALLOWED_HOSTS=hybridreview.example.org DATABASE_URL=$${DATABASE_URL:-sqlite:///var/check.sqlite3} \
 	  CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} \
+	  CACHE_URL=$${CACHE_URL:-redis://127.0.0.1:6379/1} \
 	  CREDENTIALS_KEYS=$$($(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 

@@ -8,6 +8,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "Teams and roles"
 
     def ready(self) -> None:
+        from hybridreview import checks  # noqa: F401  (registers the deploy checks)
+
         from . import signals  # noqa: F401  (connects the login audit handlers)
         from .roles import ensure_roles
 
