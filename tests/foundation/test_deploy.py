@@ -97,6 +97,19 @@ def test_the_image_build_step_satisfies_the_production_settings(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
 
 
+def test_every_compose_app_container_shares_one_cache_and_the_audit_anchors():
+    services = _compose()["services"]
+    apps = {n: s for n, s in services.items() if "build" in s}
+    caches = {s["environment"].get("CACHE_URL") for s in apps.values()}
+    assert len(caches) == 1 and caches.pop().startswith("redis://redis:")
+    for name, service in _app_services(services).items():
+        # AUDIT_ANCHOR_DIR's default in the image (HR_VAR_DIR=/app/var).
+        assert "audit-anchors:/app/var/audit-anchors" in service["volumes"], name
+    assert "audit-anchors" in _compose()["volumes"]
+    # The web's health check calls a path that answers whatever the Host header.
+    assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
+
+
 # Database roles ---------------------------------------------------------------
 
 
