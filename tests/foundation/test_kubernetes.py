@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 import yaml
 from cryptography.fernet import Fernet
@@ -61,6 +62,20 @@ def test_the_kustomization_applies_every_manifest_in_the_folder():
     kustomization = yaml.safe_load((KUBE / "kustomization.yaml").read_text())
     files = {p.name for p in KUBE.glob("*.yaml")} - {"kustomization.yaml"}
     assert set(kustomization["resources"]) == files
+
+
+# The oldest Kubernetes minor release still supported upstream when written, and
+# the newest the bundled schemas know: the manifests must be valid for both.
+KUBERNETES_VERSIONS = ["1.33.0", kubernetes_validate.latest_version()]
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_every_manifest_matches_the_kubernetes_api_schema_strictly(version):
+    # strict: an unknown field (a typo such as `replica:`) is an error, where
+    # kubectl would drop it silently.
+    for doc in _documents():
+        if doc["kind"] != "Kustomization":
+            kubernetes_validate.validate(doc, version, strict=True)
 
 
 def test_the_workers_consume_every_queue_a_task_is_routed_to():
