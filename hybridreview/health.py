@@ -61,12 +61,25 @@ def _check_audit() -> dict[str, Any]:
     }
 
 
+def _check_workers() -> dict[str, Any]:
+    """Whether some worker consumes each queue. Reported, never a reason to be
+    unready: the web still accepts and stores requests, whose runs wait in
+    the queue for a worker (or fall back to classical results at their deadline)."""
+    from jobs.selectors import worker_queues_liveness
+
+    try:
+        return worker_queues_liveness()
+    except Exception as exc:
+        return {"ok": None, "error": type(exc).__name__}
+
+
 @require_GET
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _check_database(), "broker": _check_broker()}
     down = [name for name, result in checks.items() if not result["ok"]]
     checks["audit"] = _check_audit()
+    checks["workers"] = _check_workers()
     body = {"status": "ok" if not down else "unavailable", "down": down, "checks": checks}
     return JsonResponse(body, status=503 if down else 200)
 

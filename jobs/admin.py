@@ -67,7 +67,8 @@ class CampaignAdmin(ReadOnlyAdmin):
 
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(ReadOnlyAdmin):
-    list_display = ("hostname", "seen_at", "correlation_id")
+    list_display = ("hostname", "queue", "seen_at", "correlation_id")
+    list_filter = ("queue",)
 
 
 # Backends, budgets, quotas and the ledger (issue #7): their own module.

@@ -9,7 +9,7 @@ group); these functions add the pipeline's filters and loading.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -172,3 +172,31 @@ def _ratio(value: Any, reference: float | None, sense: str) -> float | None:
     return approximation_ratio(
         float(value), reference, "maximize" if sense == "maximize" else "minimize"
     )
+
+
+def worker_queues_liveness() -> dict[str, Any]:
+    """Per queue workers must consume: when a worker last took its heartbeat,
+    and how many hosts did within JOBS_WORKER_STALE_SECONDS. ``ok`` is False
+    while any queue has none: its runs wait (until their deadline falls back
+    to the classical results)."""
+    from django.conf import settings
+    from django.db.models import Count, Max, Q
+    from django.utils import timezone
+
+    from jobs.models import WorkerHeartbeat
+
+    since = timezone.now() - timedelta(seconds=settings.JOBS_WORKER_STALE_SECONDS)
+    seen = {
+        row["queue"]: row
+        for row in WorkerHeartbeat.objects.values("queue").annotate(
+            last=Max("seen_at"), live=Count("id", filter=Q(seen_at__gte=since))
+        )
+    }
+    queues = {
+        queue: {
+            "last_seen": seen[queue]["last"].isoformat() if queue in seen else None,
+            "live_workers": seen[queue]["live"] if queue in seen else 0,
+        }
+        for queue in settings.WORKER_QUEUES
+    }
+    return {"ok": all(q["live_workers"] for q in queues.values()), "queues": queues}

@@ -27,9 +27,12 @@ _DB_RETRY: dict[str, Any] = {
 }
 
 
-@shared_task(name="jobs.heartbeat", ignore_result=True, expires=60)
-def heartbeat() -> None:
-    services.worker_heartbeat_record(hostname=heartbeat.request.hostname or "unknown")
+@shared_task(bind=True, name="jobs.heartbeat", ignore_result=True, expires=60)
+def heartbeat(self: Any) -> None:
+    # Beat sends one to each queue (settings.WORKER_QUEUES); the queue a
+    # message came from is its routing key.
+    queue = (self.request.delivery_info or {}).get("routing_key") or "celery"
+    services.worker_heartbeat_record(hostname=self.request.hostname or "unknown", queue=queue)
 
 
 @shared_task(bind=True, name="jobs.execute_quantum_run", ignore_result=True, **_DB_RETRY)

@@ -339,8 +339,23 @@ CELERY_TASK_ROUTES = {
 # Demo data (seed_demo).
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 
+# Every queue some worker must consume: the routed ones and Celery's default
+# (beat's periodic tasks, figure warming).
+WORKER_QUEUES = sorted({route["queue"] for route in CELERY_TASK_ROUTES.values()} | {"celery"})
+# A heartbeat goes to every queue; /readyz names a queue whose newest one is
+# older than this (nobody consumed it: no worker, or every one busy).
+JOBS_HEARTBEAT_SECONDS = 30.0
+JOBS_WORKER_STALE_SECONDS = env.int("JOBS_WORKER_STALE_SECONDS", default=120)
+
 CELERY_BEAT_SCHEDULE = {
-    "worker-heartbeat": {"task": "jobs.heartbeat", "schedule": 30.0},
+    **{
+        f"worker-heartbeat-{queue}": {
+            "task": "jobs.heartbeat",
+            "schedule": JOBS_HEARTBEAT_SECONDS,
+            "options": {"queue": queue},
+        }
+        for queue in WORKER_QUEUES
+    },
     # The pipeline's safety nets (jobs app): lost workers, deadlines, campaign bursts.
     "jobs-reap-runs": {"task": "jobs.reap_runs", "schedule": 15.0},
     "jobs-sweep-deadlines": {"task": "jobs.sweep_deadlines", "schedule": 5.0},

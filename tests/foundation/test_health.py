@@ -54,3 +54,42 @@ def test_probes_addressed_by_pod_ip_are_answered_though_the_host_is_not_allowed(
 
 def test_probes_answer_only_get(client):
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+def test_readyz_names_a_queue_no_worker_took_a_heartbeat_from_without_failing_readiness(
+    client, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs.models import WorkerHeartbeat
+    from jobs.services import worker_heartbeat_record
+
+    settings.JOBS_WORKER_STALE_SECONDS = 120
+    worker_heartbeat_record(hostname="celery@a", queue="classical")
+    worker_heartbeat_record(hostname="celery@b", queue="celery")
+    old = worker_heartbeat_record(hostname="celery@gone", queue="quantum")
+    WorkerHeartbeat.objects.filter(pk=old.pk).update(seen_at=timezone.now() - timedelta(minutes=5))
+
+    response = client.get("/readyz")
+    assert response.status_code == 200  # the web still takes requests; runs wait
+    workers = response.json()["checks"]["workers"]
+    assert workers["ok"] is False
+    assert workers["queues"]["classical"]["live_workers"] == 1
+    assert workers["queues"]["quantum"]["live_workers"] == 0
+    assert workers["queues"]["quantum"]["last_seen"] is not None  # when it was last seen
+
+    worker_heartbeat_record(hostname="celery@c", queue="quantum")
+    assert client.get("/readyz").json()["checks"]["workers"]["ok"] is True
+
+
+def test_beat_sends_a_heartbeat_to_every_queue_a_task_is_routed_to(settings):
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} | {"celery"}
+    beats = [
+        entry["options"]["queue"]
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if entry["task"] == "jobs.heartbeat"
+    ]
+    assert sorted(beats) == sorted(routed)

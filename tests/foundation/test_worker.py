@@ -51,3 +51,21 @@ def test_a_worker_keeps_its_database_connection_between_tasks(celery_worker_proc
     while time.monotonic() < deadline and not WorkerHeartbeat.objects.exists():
         time.sleep(0.2)
     assert worker_backends() & first, "the second task opened a new connection"
+
+
+@pytest.mark.slow
+def test_readyz_sees_a_real_worker_consume_every_queue(celery_worker_process, client):
+    from django.conf import settings
+
+    for queue in settings.WORKER_QUEUES:  # what beat sends every 30 s
+        heartbeat.apply_async(queue=queue)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and WorkerHeartbeat.objects.count() < len(
+        settings.WORKER_QUEUES
+    ):
+        time.sleep(0.2)
+    workers = client.get("/readyz").json()["checks"]["workers"]
+    assert workers["ok"] is True, (workers, celery_worker_process.log()[-3000:])
+    assert {q: w["live_workers"] for q, w in workers["queues"].items()} == dict.fromkeys(
+        settings.WORKER_QUEUES, 1
+    )
