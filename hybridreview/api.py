@@ -12,6 +12,9 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.common import CommonMiddleware as _CommonMiddleware
+from django.urls import Resolver404, resolve
+from django.views import defaults
 from drf_spectacular.openapi import AutoSchema as _SpectacularAutoSchema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -88,6 +91,47 @@ class BodySizeLimitMiddleware:
             return JsonResponse(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         response: HttpResponse = self.get_response(request)
         return response
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+class CommonMiddleware(_CommonMiddleware):
+    """Django's, without APPEND_SLASH under /api/.
+
+    A POST to /api/v1/requests (no slash) raised RuntimeError under DEBUG and
+    was redirected with 301 otherwise, which clients follow as a GET: the
+    caller got the request list back and nothing was submitted. An API path
+    without its slash now gets a JSON 404 that names the right one.
+    """
+
+    def should_redirect_with_slash(self, request: HttpRequest) -> bool:
+        return False if _is_api(request) else bool(super().should_redirect_with_slash(request))
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: JSON in the API's error shape under /api/, the page elsewhere."""
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception)
+    message = f"No API endpoint at {request.path}."
+    if not request.path.endswith("/"):
+        try:
+            resolve(request.path + "/")
+            message += f" Did you mean {request.path}/ (API paths end with a slash)?"
+        except Resolver404:
+            pass
+    return JsonResponse(error_body(message), status=status.HTTP_404_NOT_FOUND)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: JSON under /api/, the page elsewhere. The id finds the logged traceback."""
+    if not _is_api(request):
+        return defaults.server_error(request)
+    from hybridreview.correlation import get_correlation_id
+
+    message = f"Internal server error; it was logged with request id {get_correlation_id()}."
+    return JsonResponse(error_body(message), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
 class AutoSchema(_SpectacularAutoSchema):

@@ -310,3 +310,46 @@ def test_the_openapi_schema_documents_the_endpoints(client):
         assert path in schema["paths"], path
     post = schema["paths"]["/api/v1/requests/"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
+
+
+def test_json_nested_a_thousand_deep_gets_400_naming_the_limit_not_a_500(ana):
+    deep = '{"problem": ' + "[" * 1000 + "]" * 1000 + "}"
+    response = ana.generic("POST", URL, deep, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested deeper than" in response.json()["detail"]
+    assert _no_rows()
+
+
+def test_json_a_little_too_deep_for_any_schema_is_refused_before_validation(ana):
+    from hybridreview.parsers import MAX_JSON_DEPTH
+
+    nested: object = 1
+    for _ in range(MAX_JSON_DEPTH):
+        nested = [nested]
+    response = ana.post(URL, {"problem": nested}, format="json")
+    assert response.status_code == 400 and "nested deeper" in response.json()["detail"]
+
+
+def test_a_post_without_the_trailing_slash_gets_a_json_404_naming_the_right_path(ana):
+    response = ana.post(URL.rstrip("/"), body(), format="json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert f"Did you mean {URL}" in response.json()["detail"]
+    assert _no_rows()
+
+
+def test_an_unknown_api_path_gets_json_and_a_page_path_gets_the_page(ana):
+    api = ana.get("/api/v1/nothing-here/")
+    assert api.status_code == 404 and api.json()["errors"] == []
+    page = ana.get("/nothing-here/")
+    assert page.status_code == 404 and b"<h1>Not found</h1>" in page.content
+
+
+@pytest.mark.urls("tests.support.failing_urls")
+def test_an_unexpected_error_under_the_api_is_json_with_the_request_id_to_find_it(client):
+    client.raise_request_exception = False
+    response = client.get("/api/v1/boom/", HTTP_X_REQUEST_ID="find-me-42")
+    assert response.status_code == 500
+    assert "find-me-42" in response.json()["detail"]
+    page = client.get("/boom/")
+    assert page.status_code == 500 and b"Something went wrong" in page.content
