@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from hybridreview.accounts.models import Team
 from jobs import selectors
-from jobs.api import JobsApi, SubmitInputSerializer
+from jobs.api import JobsApi, SubmitInputSerializer, campaign_field
 from jobs.models import Budget
 from jobs.selectors_budget import (
     backend_get_for_user,
@@ -289,7 +289,7 @@ class EstimateOutput(serializers.Serializer[Any]):
     total_seconds = serializers.FloatField()
     budget = EstimateBudgetSerializer()
     outcome = serializers.ChoiceField(
-        choices=["accepted", "over_soft_limit", "downgraded", "refused"]
+        choices=["accepted", "over_soft_limit", "downgraded", "refused", "over_quota"]
     )
     message = serializers.CharField()
 
@@ -312,7 +312,9 @@ class EstimateApi(JobsApi):
         selectors.request_access_check(request.user, "submit")
         data = SubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        estimate = request_estimate(requester=request.user, **data.validated_data)
+        fields = dict(data.validated_data)
+        campaign = campaign_field(request, fields.pop("campaign", None))
+        estimate = request_estimate(requester=request.user, campaign=campaign, **fields)
         body = {
             "runs": [r.as_dict() for r in estimate.plan.runs],
             "total_credits": estimate.plan.total,

@@ -40,6 +40,7 @@ from jobs import solving
 from jobs.errors import FieldProblem, InvalidInput
 from jobs.models import (
     Budget,
+    Campaign,
     LedgerEntry,
     LedgerKind,
     OptimizationRequest,
@@ -116,16 +117,24 @@ def request_estimate(
     deadline_seconds: int | None = None,
     cache: str | None = None,
     on_budget_exceeded: str = REFUSE,
+    campaign: Campaign | None = None,
 ) -> Estimate:
     """The same checks as a submission, then each run's estimate and the budget's answer.
 
     Reads only: no lock, no row written, so the answer can change before a
-    real submission (which decides under the budget's lock).
+    real submission (which decides under the budget's lock). What a submission
+    refuses as input (a closed campaign, shots over the team's quota) raises
+    here too; runs over the team's concurrent-run quota give ``over_quota``,
+    since they would be accepted once some finish.
     """
+    from jobs.services.campaigns import campaign_check_open
     from jobs.services.submission import _team_for, submission_check
 
+    team_row = _team_for(requester, team, campaign)
+    if campaign is not None:
+        campaign_check_open(campaign)
     submission = submission_check(
-        team=_team_for(requester, team, None),
+        team=team_row,
         problem=problem,
         schema_version=schema_version,
         title=title,
@@ -137,6 +146,12 @@ def request_estimate(
     )
     plan = spend_plan(submission=submission)
     budget = budget_for(plan.team, current_period(), lock=False)
+    quota = TeamQuota.objects.filter(team=plan.team).first()
+    active = Run.objects.filter(request__team=plan.team, status__in=RUN_ACTIVE).count()
+    try:
+        quota_check(plan, quota, active=active)
+    except QuotaExceeded as exc:
+        return Estimate(plan, budget, "over_quota", exc.message)
     if plan.total <= budget.remaining:
         return Estimate(plan, budget, "accepted", "Within the budget.")
     if not budget.hard:

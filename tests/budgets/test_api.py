@@ -322,3 +322,28 @@ def test_a_request_shows_its_cost(analyst, client_as, priced, budget):
 def test_backends_keep_decimal_prices(db):
     config = BackendConfig.objects.get(name="ibm_runtime:ibm_torino")
     assert config.cost_per_second == Decimal("1.6")
+
+
+def test_the_estimate_takes_a_campaign_like_a_submission(analyst, client_as):
+    client = client_as(analyst)
+    window = {"title": "reps", "window_seconds": 600}
+    made = client.post("/api/v1/campaigns/", window, format="json")
+    response = client.post(ESTIMATE, _body(campaign=made.json()["id"]), format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["outcome"] == "accepted"
+    unknown = client.post(ESTIMATE, _body(campaign=987654), format="json")
+    assert unknown.status_code == 400 and unknown.json()["errors"][0]["field"] == "campaign"
+
+
+def test_the_estimate_applies_the_teams_quotas_as_a_submission_would(analyst, client_as, team):
+    client = client_as(analyst)
+    TeamQuota.objects.create(team=team, max_concurrent_runs=3, max_shots_per_request=1500)
+    assert client.post(REQUESTS, _body(), format="json").status_code == 201  # 2 runs queued
+
+    full = client.post(ESTIMATE, _body(seed=9), format="json")
+    assert full.status_code == 200
+    assert full.json()["outcome"] == "over_quota"
+    assert full.json()["message"].startswith("Team demo may have at most 3 runs queued")
+
+    shots = client.post(ESTIMATE, _body(shots=2000), format="json")
+    assert shots.status_code == 400 and shots.json()["errors"][0]["field"] == "shots"
