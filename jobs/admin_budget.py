@@ -17,12 +17,14 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from hybridreview.credentials import credentials_configured
 from jobs.models import Budget, LedgerEntry, TeamQuota
 from jobs.selectors import signed_in
 from jobs.services.backends import (
     EDITABLE_FIELDS,
     UNCHANGED,
     backend_config_create,
+    backend_config_problems,
     backend_config_update,
     backend_test_connection,
 )
@@ -45,6 +47,18 @@ class BackendConfigForm(forms.ModelForm[BackendConfig]):
     class Meta:
         model = BackendConfig
         fields = ["name", "kind", *EDITABLE_FIELDS]
+
+    def _post_clean(self) -> None:
+        # After the model's own validation: the service's checks, shown at
+        # their fields instead of failing the save with a server error.
+        super()._post_clean()  # type: ignore[misc]  # (not in django-stubs)
+        if self.errors:
+            return
+        for problem in backend_config_problems(self.instance):
+            field = (problem.field or "").split(".")[0]
+            self.add_error(field if field in self.fields else None, problem.message)
+        if self.cleaned_data.get("credentials") and not credentials_configured():
+            self.add_error("credentials", "CREDENTIALS_KEYS is not set on the server.")
 
 
 @admin.register(BackendConfig)

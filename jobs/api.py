@@ -25,7 +25,14 @@ from rest_framework.views import APIView
 
 from jobs import selectors, services
 from jobs.budget_http import spend_error_response
-from jobs.errors import Conflict, FieldProblem, IdempotencyMismatch, InvalidInput, JobsError
+from jobs.errors import (
+    Conflict,
+    FieldProblem,
+    IdempotencyMismatch,
+    InvalidInput,
+    JobsError,
+    Unavailable,
+)
 from jobs.models import CachePolicy, Campaign, OptimizationRequest, RequestStatus
 from jobs.models.request import REQUEST_ACTIVE
 from jobs.serializers import (
@@ -48,6 +55,12 @@ class ConflictError(APIException):
     default_code = "conflict"
 
 
+class UnavailableError(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The server is not configured for this."
+    default_code = "unavailable"
+
+
 class UnprocessableError(APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_code = "unprocessable"
@@ -62,7 +75,7 @@ def invalid_input_error(problems: list[FieldProblem]) -> ValidationError:
 
 
 class JobsApi(APIView):
-    """Maps the services' errors onto HTTP: 400, 409, 422."""
+    """Maps the services' errors onto HTTP: 400, 409, 422, 503."""
 
     def handle_exception(self, exc: Exception) -> Response:
         spend = spend_error_response(exc)  # 402 over a hard budget, 429 over a run quota
@@ -74,6 +87,8 @@ class JobsApi(APIView):
             exc = UnprocessableError(str(exc))
         elif isinstance(exc, Conflict):
             exc = ConflictError(str(exc))
+        elif isinstance(exc, Unavailable):
+            exc = UnavailableError(str(exc))
         elif isinstance(exc, JobsError):
             exc = ValidationError(str(exc))
         return super().handle_exception(exc)

@@ -42,3 +42,7 @@ class InvalidInput(JobsError):
 
 class IdempotencyMismatch(JobsError):
     """An Idempotency-Key was reused with a different body (HTTP 422)."""
+
+
+class Unavailable(JobsError):
+    """The server is not configured to do this (HTTP 503); the caller's input is fine."""

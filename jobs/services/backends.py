@@ -21,12 +21,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from approvals.audit import AuditAction, audit_record
-from hybridreview.credentials import credentials_rotate
+from hybridreview.credentials import credentials_configured, credentials_rotate
 from jobs import solving
-from jobs.errors import FieldProblem, InvalidInput
+from jobs.errors import FieldProblem, InvalidInput, Unavailable
 from jobs.services.specs import RunSettings, SolverSpec
 from quantum import BackendError, Problem
-from quantum.backends import get_backend
+from quantum.backends import get_backend, spec_problems
 from quantum.backends.base import BackendSpec
 from quantum.backends.probe import ProbeResult, probe
 from quantum.models import BackendConfig
@@ -228,6 +228,7 @@ def backend_config_update(
         for field, value in changes.items():
             setattr(locked, field, value)
         if credentials is not UNCHANGED:
+            _check_can_store(credentials)
             locked.set_credentials(credentials or None)
         _validate(locked)
         after = backend_config_view(locked)
@@ -263,6 +264,7 @@ def backend_config_create(
     with transaction.atomic():
         config = BackendConfig(**fields)
         if credentials:
+            _check_can_store(credentials)
             config.set_credentials(credentials)
         _validate(config, exclude=())
         config.save()
@@ -281,6 +283,14 @@ def _changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in before.items() if after.get(k) != v}
 
 
+def _check_can_store(credentials: str | None) -> None:
+    if credentials and not credentials_configured():
+        raise Unavailable(
+            "Credentials cannot be stored: CREDENTIALS_KEYS is not set on the server. "
+            "An operator must set it (README, Credentials); nothing was changed."
+        )
+
+
 def _validate(config: BackendConfig, exclude: Sequence[str] = ("name", "kind")) -> None:
     try:
         config.full_clean(exclude=list(exclude))
@@ -291,6 +301,16 @@ def _validate(config: BackendConfig, exclude: Sequence[str] = ("name", "kind")) 
             for message in messages
         ]
         raise InvalidInput(problems) from None
+    found = backend_config_problems(config)
+    if found:
+        raise InvalidInput(found)
+
+
+def backend_config_problems(config: BackendConfig) -> list[FieldProblem]:
+    """What the backend itself would refuse at its first run (an option's type,
+    an unknown device), for a config whose fields are each valid: refused when
+    an admin saves it, not by every run sent there later."""
+    return [FieldProblem(field, message) for field, message in spec_problems(config.to_spec())]
 
 
 # -- test connection -------------------------------------------------------------

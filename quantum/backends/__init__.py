@@ -18,6 +18,7 @@ from quantum.backends.registry import (
     default_spec,
     get_backend,
     register_backend,
+    spec_problems,
 )
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "default_spec",
     "get_backend",
     "register_backend",
+    "spec_problems",
 ]

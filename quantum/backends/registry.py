@@ -130,3 +130,62 @@ def default_backend_specs() -> tuple[BackendSpec, ...]:
 
 def _kind(name: str) -> str:
     return name.partition(":")[0]
+
+
+# The options each kind reads (BackendSpec.options), and what each accepts.
+_OPTIMIZATION_LEVELS = (0, 1, 2, 3)
+_OPTIONS: dict[str, tuple[str, ...]] = {
+    "aer_statevector": (),
+    "aer_mps": (),
+    "aer_noisy": ("noise", "optimization_level", "trajectories"),
+    "ibm_runtime": ("optimization_level",),
+}
+
+
+def spec_problems(spec: BackendSpec) -> list[tuple[str, str]]:
+    """(field, message) for each setting the backend would refuse at its first run.
+
+    An admin's change is checked here when saved, so a typo fails the edit,
+    not every run sent there afterwards. Fields are ``device`` or
+    ``options.<key>``. Credentials are not checked (only a connection test can).
+    """
+    from quantum.backends.devices import NOISE_KINDS
+
+    problems: list[tuple[str, str]] = []
+    allowed = _OPTIONS.get(spec.kind, ())
+    for key in sorted(set(spec.options) - set(allowed)):
+        known = ", ".join(allowed) or "none"
+        problems.append((f"options.{key}", f"unknown option for {spec.kind}; known: {known}"))
+    options = spec.options
+    level = options.get("optimization_level", 2)
+    if "optimization_level" in allowed and (
+        isinstance(level, bool) or level not in _OPTIMIZATION_LEVELS
+    ):
+        problems.append(("options.optimization_level", "must be 0, 1, 2 or 3"))
+    if "noise" in allowed and options.get("noise", "device") not in NOISE_KINDS:
+        problems.append(("options.noise", f"must be one of: {', '.join(NOISE_KINDS)}"))
+    trajectories = options.get("trajectories")
+    if (
+        "trajectories" in allowed
+        and trajectories is not None
+        and (
+            isinstance(trajectories, bool) or not isinstance(trajectories, int) or trajectories < 1
+        )
+    ):
+        problems.append(("options.trajectories", "must be a positive integer"))
+    if spec.kind == "aer_noisy" and spec.device:
+        problems += _device_problems("device", spec.device)
+    if spec.is_local_runtime:  # IBM's local testing mode runs a fake device
+        field = "backend_name" if spec.backend_name else "device"
+        problems += _device_problems(field, spec.backend_name or spec.device or "")
+    return problems
+
+
+def _device_problems(field: str, device: str) -> list[tuple[str, str]]:
+    from quantum.backends.devices import fake_device
+
+    try:
+        fake_device(device)
+    except BackendError as exc:
+        return [(field, str(exc))]
+    return []

@@ -99,6 +99,13 @@ def test_patching_a_backend_changes_it_and_audits_before_and_after(admin, client
         ({"cost_per_task": "-1"}, "cost_per_task"),
         ({"name": "renamed"}, "name"),
         ({"device": ""}, "device"),  # an aer_noisy backend copies a device
+        # What the backend would refuse at every run afterwards is refused now.
+        ({"device": "fake_nonexistent"}, "device"),
+        ({"options": {"optimization_level": "abc"}}, "options.optimization_level"),
+        ({"options": {"optimization_level": 7}}, "options.optimization_level"),
+        ({"options": {"noise": "cosmic"}}, "options.noise"),
+        ({"options": {"trajectories": 0}}, "options.trajectories"),
+        ({"options": {"optimisation_level": 1}}, "options.optimisation_level"),
     ],
 )
 def test_a_bad_backend_change_is_a_400_naming_the_field(admin, client_as, body, field):
@@ -108,6 +115,15 @@ def test_a_bad_backend_change_is_a_400_naming_the_field(admin, client_as, body, 
     assert response.status_code == 400, response.content
     assert field in {e["field"] for e in response.json()["errors"]}
     assert not AuditEvent.objects.filter(action="backend.changed").exists()
+
+
+def test_valid_backend_options_are_saved(admin, client_as):
+    body = {"options": {"optimization_level": 1, "noise": "depolarizing", "trajectories": 64}}
+    response = client_as(admin).patch(
+        "/api/v1/backends/aer_noisy:fake_torino/", body, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["options"] == body["options"]
 
 
 def test_testing_a_backend_through_the_api(admin, client_as):

@@ -92,6 +92,19 @@ def test_storing_credentials_without_a_key_fails_loudly(db, settings):
         config.set_credentials(TOKEN)
 
 
+def test_the_api_says_503_naming_the_setting_when_credentials_cannot_be_stored(
+    admin, client_as, settings
+):
+    settings.CREDENTIALS_KEYS = []
+    response = client_as(admin).patch(URL, {"credentials": TOKEN, "enabled": True}, format="json")
+    assert response.status_code == 503
+    assert "CREDENTIALS_KEYS is not set" in response.json()["detail"]
+    assert TOKEN not in response.content.decode()
+    config = BackendConfig.objects.get(name=IBM)
+    assert not config.has_credentials and not config.enabled  # nothing half-saved
+    assert not AuditEvent.objects.filter(action="backend.changed").exists()
+
+
 def test_a_malformed_key_is_named_by_position_not_echoed(db, settings):
     settings.CREDENTIALS_KEYS = ["not-a-fernet-key-but-secret"]
     with pytest.raises(ImproperlyConfigured) as caught:
@@ -198,3 +211,27 @@ def test_changing_credentials_in_the_service_is_audited_without_them(admin):
     event = AuditEvent.objects.get(action="backend.changed")
     assert event.before == {"has_credentials": False}
     assert event.after == {"has_credentials": True, "name": IBM}
+
+
+def test_the_admin_form_shows_a_bad_option_at_its_field_instead_of_failing(admin, client):
+    config = BackendConfig.objects.get(name="aer_noisy:fake_torino")
+    client.force_login(admin)
+    form = {
+        "enabled": "on",
+        "device": "fake_torino",
+        "channel": "",
+        "instance": "",
+        "backend_name": "",
+        "max_qubits": str(config.max_qubits),
+        "max_shots": str(config.max_shots),
+        "options": '{"optimization_level": "abc"}',
+        "cost_per_task": "0",
+        "cost_per_shot": "0",
+        "cost_per_second": "0",
+        "credentials": "",
+    }
+    response = client.post(f"/admin/quantum/backendconfig/{config.pk}/change/", form)
+    assert response.status_code == 200  # the form again, not a 500
+    assert "must be 0, 1, 2 or 3" in response.content.decode()
+    config.refresh_from_db()
+    assert config.options == {}
