@@ -6,6 +6,7 @@ event; the broker messages go out only after it commits.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +42,7 @@ from jobs.services.ranking import requests_finalise_if_done
 from jobs.services.specs import RunSettings, SolverSpec, fingerprint, run_settings
 from jobs.services.spend_plan import spend_plan
 from quantum import Problem, ProblemValidationError, parse_problem
+from quantum.problems import MAX_PAYLOAD_BYTES
 
 TITLE_MAX = 200
 IDEMPOTENCY_KEY_MAX = 255
@@ -164,6 +166,11 @@ def requests_submit_batch(
         message = f"at most {settings.JOBS_BATCH_MAX} requests per batch; got {len(items)}"
         raise InvalidInput([FieldProblem("requests", message)])
     keys = [f"{idempotency_key}#{i}" if idempotency_key else "" for i in range(len(items))]
+    if idempotency_key and len(keys[-1]) > IDEMPOTENCY_KEY_MAX:
+        # Item i is stored under "<key>#<i>", which must fit the column too.
+        room = IDEMPOTENCY_KEY_MAX - len(keys[-1]) + len(idempotency_key)
+        message = f"must be at most {room} characters for a batch of {len(items)}"
+        raise InvalidInput([FieldProblem("Idempotency-Key", message)])
     teams: dict[str | None, Team] = {}
     submissions: list[Submission] = []
     errors: list[FieldProblem] = []
@@ -262,6 +269,10 @@ def submission_check(
     cache: str | None,
 ) -> Submission:
     """Every check a submission must pass, with every failing field reported at once."""
+    size = _json_size(problem)
+    if size > MAX_PAYLOAD_BYTES:
+        message = f"is {size} bytes as compact JSON; the limit is {MAX_PAYLOAD_BYTES}"
+        raise InvalidInput([FieldProblem("problem", message)])
     try:
         parsed = parse_problem(problem, schema_version)
     except ProblemValidationError as exc:
@@ -289,6 +300,15 @@ def submission_check(
         run=settings_,
         fingerprint=fingerprint(parsed, schema_version, settings_),
     )
+
+
+def _json_size(value: Any) -> int:
+    """Bytes of ``value`` as compact JSON: the size the published schemas limit,
+    whichever way it arrived (API body, form, upload, batch item)."""
+    try:
+        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError):
+        return 0  # not JSON-shaped: the parser names what is wrong with it
 
 
 def default_title(problem: Problem) -> str:

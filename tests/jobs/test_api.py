@@ -353,3 +353,16 @@ def test_an_unexpected_error_under_the_api_is_json_with_the_request_id_to_find_i
     assert "find-me-42" in response.json()["detail"]
     page = client.get("/boom/")
     assert page.status_code == 500 and b"Something went wrong" in page.content
+
+
+def test_a_problem_over_the_published_size_limit_is_a_400_naming_problem(ana, settings):
+    from quantum.problems import MAX_PAYLOAD_BYTES
+
+    # A body limit above the problem's, so the problem's own limit is what refuses it.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * MAX_PAYLOAD_BYTES
+    problem = {"type": "qubo", "linear": [0.123456789] * (MAX_PAYLOAD_BYTES // 10)}
+    response = ana.post(URL, body(problem=problem), format="json")
+    assert response.status_code == 400, response.content[:300]
+    [error] = response.json()["errors"]
+    assert error["field"] == "problem" and f"the limit is {MAX_PAYLOAD_BYTES}" in error["message"]
+    assert _no_rows()

@@ -189,3 +189,17 @@ def test_groups_spread_a_burst_and_cap_their_size():
     assert [len(g) for g in run_groups(runs[:2])] == [1, 1]  # two runs: two workers
     assert [len(g) for g in run_groups(runs[:10])] == [3, 3, 3, 1]
     assert run_groups([]) == []
+
+
+def test_a_batch_key_too_long_for_its_item_suffixes_is_a_400_naming_the_header(analyst, client_as):
+    # Item i is stored under "<key>#<i>": for 12 items the key may be 252 long.
+    client = client_as(analyst)
+    body = {"requests": _items(12)}
+    response = client.post(BATCH, body, format="json", HTTP_IDEMPOTENCY_KEY="k" * 253)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "Idempotency-Key", "message": "must be at most 252 characters for a batch of 12"}
+    ]
+    assert not OptimizationRequest.objects.exists()
+    fits = client.post(BATCH, body, format="json", HTTP_IDEMPOTENCY_KEY="k" * 252)
+    assert fits.status_code == 201
