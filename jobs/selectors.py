@@ -76,7 +76,14 @@ def request_list_for_user(
 def request_get_for_user(
     user: Any, request_id: int, *, action: Action = "view"
 ) -> OptimizationRequest:
-    """One request the user may ``action``, or Http404 / PermissionDenied."""
+    """One request the user may ``action``, or Http404 / PermissionDenied.
+
+    A role that may never ``action`` gets 403 before the request is looked
+    up, as every acting endpoint answers; 404 stays the answer for a
+    request that is missing or another team's.
+    """
+    if action != "view":
+        request_access_check(user, action)
     found = access_request(user, request_id, action)
     return (
         OptimizationRequest.objects.select_related("team", "requester", "campaign", "rerun_of")

@@ -91,7 +91,11 @@ def request_rerun(
             solvers=solvers if solvers is not None else original["solvers"],
             shots=shots if shots is not None else original["shots"],
             seed=seed if seed is not None else original["seed"],
-            deadline_seconds=deadline_seconds or original["deadline_seconds"],
+            deadline_seconds=(
+                deadline_seconds if deadline_seconds is not None else original["deadline_seconds"]
+            ),
+            # A re-run runs again: "prefer" only when asked, never inherited,
+            # or it would be served the result it was asked to redo.
             cache=cache or "bypass",
             rerun_of=locked,
             http_request=http_request,

@@ -62,6 +62,23 @@ def test_a_revoked_token_no_longer_authenticates(client_as, make_user):
     assert response.status_code == 401
 
 
+@pytest.mark.parametrize("value", ["true", "1", "yes", "True"])
+def test_revoking_all_revokes_every_token_of_the_user(client_as, make_user, value):
+    user = make_user("ana", "analyst")
+    first, second = client_as(user), client_as(user)
+    assert first.post(f"/api/v1/auth/token/revoke/?all={value}").status_code == 204
+    assert second.get("/api/v1/requests/").status_code == 401
+    assert not AuthToken.objects.filter(user=user).exists()
+
+
+def test_an_unreadable_all_flag_is_a_400_and_revokes_nothing(client_as, make_user):
+    user = make_user("ana", "analyst")
+    c = client_as(user)
+    response = c.post("/api/v1/auth/token/revoke/?all=everything")
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "all"
+    assert c.get("/api/v1/requests/").status_code == 200
+
+
 def test_api_without_credentials_is_refused(api_client):
     assert api_client.post("/api/v1/auth/token/revoke/").status_code in (401, 403)
 

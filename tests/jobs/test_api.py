@@ -208,6 +208,10 @@ def test_consumers_and_auditors_may_not_read_requests(ana, client_as, make_user,
     assert other.get(URL).status_code == 403
     assert other.get(f"{URL}{mine}/").status_code == 404
     assert other.post(URL, body(), format="json").status_code == 403
+    # Acting: refused for the role (403), as recommend and approve answer.
+    assert other.post(f"{URL}{mine}/cancel/").status_code == 403
+    assert other.post(f"{URL}{mine}/rerun/", {}, format="json").status_code == 403
+    assert OptimizationRequest.objects.count() == 1
 
 
 def test_approvers_read_but_do_not_submit_or_cancel(ana, client_as, approver):
@@ -254,6 +258,13 @@ def test_a_rerun_with_a_bad_setting_is_a_400(ana):
     rid = ana.post(URL, body(), format="json").json()["id"]
     response = ana.post(f"{URL}{rid}/rerun/", {"shots": -1}, format="json")
     assert response.status_code == 400 and _fields(response) == {"shots"}
+    assert OptimizationRequest.objects.count() == 1
+
+
+def test_a_rerun_refuses_a_deadline_a_submission_refuses_rather_than_ignoring_it(ana):
+    rid = ana.post(URL, body(), format="json").json()["id"]
+    response = ana.post(f"{URL}{rid}/rerun/", {"deadline_seconds": 0}, format="json")
+    assert response.status_code == 400 and _fields(response) == {"deadline_seconds"}
     assert OptimizationRequest.objects.count() == 1
 
 
