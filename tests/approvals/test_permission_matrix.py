@@ -79,6 +79,7 @@ ENDPOINTS = [
     E("GET", "/decisions/{decision}/evidence/", DECISION_READERS, page=True, shows=OWN_TITLE),
 ]
 
+
 def cells() -> list[Any]:
     return [
         pytest.param(role, e, target, id=f"{role}-{e.method}-{e.path}-{target}")
