@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -38,9 +37,11 @@ from approvals.review_selectors import (
 )
 from approvals.services.policy import may_change_policy
 from hybridreview.accounts.models import Team
+from hybridreview.api import page_of
+from hybridreview.pagination import page_response
 from jobs import selectors
 from jobs.api import JobsApi
-from jobs.serializers import StrictSerializer
+from jobs.serializers import PageFilterSerializer, StrictSerializer
 
 SIGN_ERRORS = {
     400: OpenApiResponse(description="Invalid input; errors name each field."),
@@ -155,10 +156,15 @@ class CommentsApi(JobsApi):
     class InputSerializer(StrictSerializer):
         body = serializers.CharField(max_length=5000)
 
-    @extend_schema(responses={200: CommentOutput(many=True)})
+    @extend_schema(
+        parameters=[PageFilterSerializer],
+        responses={200: page_of(CommentOutput)},
+        operation_id="requests_comments_list",
+    )
     def get(self, request: Request, request_id: int) -> Response:
+        PageFilterSerializer.check(request)
         target = selectors.request_get_for_user(request.user, request_id)
-        return Response(CommentOutput(request_comments(target), many=True).data)
+        return page_response(request, self, request_comments(target), CommentOutput)
 
     @extend_schema(request=InputSerializer, responses={201: CommentOutput})
     def post(self, request: Request, request_id: int) -> Response:
@@ -299,21 +305,19 @@ class DecisionOutput(serializers.ModelSerializer[Decision]):
 class DecisionsApi(JobsApi):
     """Approved decisions of your teams, newest first (consumers, auditors, reviewers)."""
 
-    class FilterSerializer(StrictSerializer):
+    class FilterSerializer(PageFilterSerializer):
         team = serializers.SlugField(required=False, default="")
         since = serializers.DateTimeField(required=False, allow_null=True, default=None)
-        page = serializers.IntegerField(required=False, min_value=1)
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: DecisionOutput(many=True)})
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: page_of(DecisionOutput)},
+        operation_id="decisions_list",
+    )
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        qs = decisions_for_user(
-            request.user, team=filters.validated_data["team"], since=filters.validated_data["since"]
-        )
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(DecisionOutput(page, many=True).data)
+        filters = self.FilterSerializer.check(request)
+        qs = decisions_for_user(request.user, team=filters["team"], since=filters["since"])
+        return page_response(request, self, qs, DecisionOutput)
 
 
 class DecisionDetailApi(JobsApi):

@@ -27,6 +27,7 @@ from approvals.models import AuditEvent
 from approvals.permissions import AUDIT_PERMISSION, access_request_audit
 from approvals.review_selectors import decision_get_for_user
 from approvals.selectors import audit_events_for_user, request_timeline
+from jobs.serializers import PageFilterSerializer
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
@@ -97,8 +98,10 @@ class RequestAuditApi(ListAPIView[AuditEvent]):
 
     serializer_class = AuditEventOutput
 
+    # A ListAPIView: drf-spectacular documents its pagination itself.
     @extend_schema(responses={200: AuditEventOutput(many=True)})
     def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        PageFilterSerializer.check(request)
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:

@@ -151,5 +151,28 @@ class AutoSchema(_SpectacularAutoSchema):
         if not outer:
             name: str = super().get_serializer_name(serializer, direction)
             return name
-        outer = outer.removesuffix("Api").removesuffix("View")
-        return f"{outer}{inner.removesuffix('Serializer')}"
+        return _nested_name(outer, inner)
+
+
+def _nested_name(outer: str, inner: str) -> str:
+    """``ApproveApi.InputSerializer`` -> ``ApproveInput``."""
+    return f"{outer.removesuffix('Api').removesuffix('View')}{inner.removesuffix('Serializer')}"
+
+
+def page_of(serializer: Any) -> Any:
+    """The OpenAPI response for a page of ``serializer`` (hybridreview.pagination):
+    without it, lists served from an APIView were documented as bare arrays."""
+    from drf_spectacular.utils import inline_serializer
+    from rest_framework import serializers
+
+    outer, _, inner = serializer.__qualname__.rpartition(".")
+    name = _nested_name(outer, inner) if outer else serializer.__name__.removesuffix("Serializer")
+    return inline_serializer(
+        name=f"Paginated{name}List",
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer(many=True),
+        },
+    )

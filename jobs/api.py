@@ -18,11 +18,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hybridreview.api import page_of
+from hybridreview.pagination import page_response
 from jobs import selectors, services
 from jobs.budget_http import spend_error_response
 from jobs.errors import (
@@ -36,6 +37,7 @@ from jobs.errors import (
 from jobs.models import CachePolicy, Campaign, OptimizationRequest, RequestStatus
 from jobs.models.request import REQUEST_ACTIVE
 from jobs.serializers import (
+    PageFilterSerializer,
     RequestDetailSerializer,
     RequestSummarySerializer,
     SolverInputSerializer,
@@ -166,21 +168,15 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 class RequestsApi(JobsApi):
     """List the requests of your teams, or submit one."""
 
-    class FilterSerializer(StrictSerializer):
+    class FilterSerializer(PageFilterSerializer):
         status = serializers.MultipleChoiceField(choices=RequestStatus.values, required=False)
         team = serializers.SlugField(required=False)
         created_after = serializers.DateTimeField(required=False)
         created_before = serializers.DateTimeField(required=False)
-        page = serializers.IntegerField(required=False, min_value=1)
-        page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
-
-    class Pagination(PageNumberPagination):
-        page_size_query_param = "page_size"
-        max_page_size = 200
 
     @extend_schema(
         parameters=[FilterSerializer],
-        responses={200: RequestSummarySerializer(many=True)},
+        responses={200: page_of(RequestSummarySerializer)},
         operation_id="requests_list",
     )
     def get(self, request: Request) -> Response:
@@ -193,9 +189,7 @@ class RequestsApi(JobsApi):
         filters.is_valid(raise_exception=True)
         found = {k: v for k, v in filters.validated_data.items() if k not in ("page", "page_size")}
         qs = selectors.request_list_for_user(request.user, **found)
-        paginator = self.Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(RequestSummarySerializer(page, many=True).data)
+        return page_response(request, self, qs, RequestSummarySerializer)
 
     @extend_schema(
         request=SubmitInputSerializer,

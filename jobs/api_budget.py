@@ -16,6 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hybridreview.accounts.models import Team
+from hybridreview.api import page_of
+from hybridreview.pagination import page_response
 from jobs import selectors
 from jobs.api import JobsApi, SubmitInputSerializer, campaign_field
 from jobs.models import Budget
@@ -27,7 +29,7 @@ from jobs.selectors_budget import (
     budget_view,
     team_quota,
 )
-from jobs.serializers import StrictSerializer
+from jobs.serializers import PageFilterSerializer, StrictSerializer
 from jobs.services.backends import (
     EDITABLE_FIELDS,
     UNCHANGED,
@@ -93,9 +95,14 @@ class BackendOutput(serializers.ModelSerializer[BackendConfig]):
 class BackendsApi(JobsApi):
     """Every configured backend (admins)."""
 
-    @extend_schema(responses={200: BackendOutput(many=True)}, operation_id="backends_list")
+    @extend_schema(
+        parameters=[PageFilterSerializer],
+        responses={200: page_of(BackendOutput)},
+        operation_id="backends_list",
+    )
     def get(self, request: Request) -> Response:
-        return Response(BackendOutput(backend_list_for_user(request.user), many=True).data)
+        PageFilterSerializer.check(request)
+        return page_response(request, self, backend_list_for_user(request.user), BackendOutput)
 
 
 class BackendDetailApi(JobsApi):
@@ -210,20 +217,19 @@ class BudgetOutput(serializers.ModelSerializer[Budget]):
 class BudgetsApi(JobsApi):
     """Budgets of your teams, newest month first (admins). This month's always exists."""
 
-    class BudgetFilterSerializer(StrictSerializer):
+    class BudgetFilterSerializer(PageFilterSerializer):
         team = serializers.SlugField(required=False)
         period = serializers.DateField(required=False, input_formats=["%Y-%m"])
 
     @extend_schema(
         parameters=[BudgetFilterSerializer],
-        responses={200: BudgetOutput(many=True)},
+        responses={200: page_of(BudgetOutput)},
         operation_id="budgets_list",
     )
     def get(self, request: Request) -> Response:
-        filters = self.BudgetFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        budgets = budget_list_for_user(request.user, **filters.validated_data)
-        return Response(BudgetOutput(budgets, many=True).data)
+        filters = self.BudgetFilterSerializer.check(request)
+        budgets = budget_list_for_user(request.user, **filters)
+        return page_response(request, self, budgets, BudgetOutput)
 
 
 class BudgetDetailApi(JobsApi):

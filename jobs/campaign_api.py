@@ -10,11 +10,13 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hybridreview.api import page_of
+from hybridreview.pagination import page_response
 from jobs import selectors, services
 from jobs.api import JobsApi
 from jobs.errors import FieldProblem, InvalidInput
 from jobs.models import Campaign
-from jobs.serializers import StrictSerializer
+from jobs.serializers import PageFilterSerializer, StrictSerializer
 
 
 class CampaignSerializer(serializers.ModelSerializer[Campaign]):
@@ -69,10 +71,15 @@ class CampaignsApi(JobsApi):
         window_seconds = serializers.IntegerField(default=300)
         team = serializers.SlugField(required=False)
 
-    @extend_schema(responses={200: CampaignSerializer(many=True)})
+    @extend_schema(
+        parameters=[PageFilterSerializer],
+        responses={200: page_of(CampaignSerializer)},
+        operation_id="campaigns_list",
+    )
     def get(self, request: Request) -> Response:
+        PageFilterSerializer.check(request)
         campaigns = selectors.campaign_list_for_user(request.user)
-        return Response(CampaignSerializer(campaigns, many=True).data)
+        return page_response(request, self, campaigns, CampaignSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: CampaignSerializer})
     def post(self, request: Request) -> Response:

@@ -27,6 +27,21 @@ class StrictSerializer(serializers.Serializer[Any]):
         return super().to_internal_value(data)
 
 
+class PageFilterSerializer(StrictSerializer):
+    """Query parameters of a list: its own filters plus the page (hybridreview.pagination).
+    Unknown parameters are refused, so a misspelt filter is not silently ignored."""
+
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
+
+    @classmethod
+    def check(cls, request: Any) -> dict[str, Any]:
+        """The validated filters of ``request``'s query string, without the page."""
+        filters = cls(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return {k: v for k, v in filters.validated_data.items() if k not in ("page", "page_size")}
+
+
 class SolverInputSerializer(StrictSerializer):
     name = serializers.CharField(max_length=64)
     backend = serializers.CharField(max_length=128, required=False, allow_null=True, default=None)

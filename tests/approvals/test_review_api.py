@@ -110,7 +110,7 @@ def test_recommending_twice_is_a_409(client_as, recommended, people):
 def test_the_comment_thread_reads_and_grows(client_as, req, people):
     post = client_as(people.apo).post(url(req, "comments"), {"body": "looks fine"}, format="json")
     assert post.status_code == 201
-    thread = client_as(people.ana).get(url(req, "comments")).json()
+    thread = client_as(people.ana).get(url(req, "comments")).json()["results"]
     assert [(c["author"], c["body"]) for c in thread] == [("apo", "looks fine")]
     assert client_as(people.con).get(url(req, "comments")).status_code == 404
 

@@ -55,7 +55,7 @@ def test_an_admin_of_another_team_gets_404_for_a_budget(make_user, make_team, cl
         client.patch(f"/api/v1/budgets/{mine.id}/", {"hard": False}, format="json").status_code
         == 404
     )
-    assert [b["team"] for b in client.get("/api/v1/budgets/").json()] == ["other"]
+    assert [b["team"] for b in client.get("/api/v1/budgets/").json()["results"]] == ["other"]
 
 
 def test_an_unknown_backend_is_404(admin, client_as):
@@ -67,7 +67,7 @@ def test_an_unknown_backend_is_404(admin, client_as):
 
 def test_admins_list_backends_with_prices_limits_and_health(admin, client_as):
     body = client_as(admin).get("/api/v1/backends/").json()
-    by_name = {b["name"]: b for b in body}
+    by_name = {b["name"]: b for b in body["results"]}
     assert by_name["aer_statevector"]["max_qubits"] == 24
     assert by_name["aer_statevector"]["tier"] == "simulator"
     assert by_name["ibm_runtime:ibm_torino"]["cost_per_second"] == 1.6
@@ -136,7 +136,7 @@ def test_testing_a_backend_through_the_api(admin, client_as):
 
 
 def test_the_budget_list_always_shows_this_month_for_each_of_your_teams(admin, client_as):
-    body = client_as(admin).get("/api/v1/budgets/").json()
+    body = client_as(admin).get("/api/v1/budgets/").json()["results"]
     assert [(b["team"], b["period"]) for b in body] == [("demo", f"{current_period():%Y-%m}")]
     assert body[0]["limit_credits"] == 100.0 and body[0]["hard"] is True
     assert body[0]["quota"] == {"max_concurrent_runs": None, "max_shots_per_request": None}
