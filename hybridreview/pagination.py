@@ -20,9 +20,7 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
 
 
-def page_response(
-    request: Request, view: Any, items: Any, serializer: Any
-) -> Response:
+def page_response(request: Request, view: Any, items: Any, serializer: Any) -> Response:
     """One page of ``items`` (a queryset or a list), each through ``serializer``."""
     paginator = Pagination()
     page = paginator.paginate_queryset(items, request, view=view)
