@@ -96,6 +96,16 @@ def access_request_audit(user: Reader, request_id: int) -> OptimizationRequest:
     return access_request(user, request_id, "view")
 
 
+def may_read_evidence(user: Reader) -> bool:
+    """Whether ``user``'s roles may read evidence packs: the whole record behind
+    a decision (every candidate, comments, the audit events with addresses).
+    Readers of requests and of audit trails may; a consumer, who reads the
+    approved output only, may not."""
+    return user_may(user, "view") or bool(
+        user.is_authenticated and user.is_active and user.has_perm(AUDIT_PERMISSION)
+    )
+
+
 def _team_granted(user: Any, perm: str) -> QuerySet[OptimizationRequest]:
     # Object grants only: with_superuser=False also makes guardian ignore
     # global permissions, so a role alone never opens another team's rows.

@@ -24,7 +24,7 @@ from approvals import exports
 from approvals.evidence import evidence_pack
 from approvals.forms import AuditFilterForm
 from approvals.models import AuditEvent
-from approvals.permissions import AUDIT_PERMISSION, access_request_audit
+from approvals.permissions import AUDIT_PERMISSION, access_request_audit, may_read_evidence
 from approvals.review_selectors import decision_get_for_user
 from approvals.selectors import audit_events_for_user, request_timeline
 from jobs.serializers import PageFilterSerializer
@@ -111,8 +111,16 @@ class RequestAuditApi(ListAPIView[AuditEvent]):
 
 @login_required
 def decision_evidence_page(request: HttpRequest, decision_id: int) -> HttpResponse:
-    decision = decision_get_for_user(request.user, decision_id)
+    decision = _evidence_decision(request.user, decision_id)
     return render(request, "approvals/evidence.html", {"pack": evidence_pack(decision.request)})
+
+
+def _evidence_decision(user: Any, decision_id: int) -> Any:
+    """The decision whose evidence ``user`` may read: 403 for a role that reads no
+    evidence (consumers), then 404 for a decision that is not their team's."""
+    if not may_read_evidence(user):
+        raise PermissionDenied("Evidence packs are for the team's reviewers and auditors.")
+    return decision_get_for_user(user, decision_id)
 
 
 class DecisionEvidenceApi(APIView):
@@ -120,7 +128,7 @@ class DecisionEvidenceApi(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Any, decision_id: int) -> JsonResponse:
-        decision = decision_get_for_user(request.user, decision_id)
+        decision = _evidence_decision(request.user, decision_id)
         response = JsonResponse(evidence_pack(decision.request), json_dumps_params={"indent": 1})
         name = f"evidence-decision-{decision.pk}.json"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -142,12 +142,12 @@ def test_verify_audit_marks_the_requests_events_after_a_break(ready_request):
     assert event_hash(events[0]) == events[0].hash
 
 
-def test_a_decisions_evidence_downloads_as_json_for_its_teams_consumer(
+def test_a_decisions_evidence_downloads_as_json_for_its_teams_auditor(
     ready_request, make_decision, make_user, client_as
 ):
     decision = make_decision(ready_request)
-    consumer = make_user("cons", "consumer", team=ready_request.team)
-    response = client_as(consumer).get(f"/api/v1/decisions/{decision.pk}/evidence/")
+    auditor = make_user("aud", "auditor", team=ready_request.team)
+    response = client_as(auditor).get(f"/api/v1/decisions/{decision.pk}/evidence/")
     assert response.status_code == 200
     assert response["Content-Disposition"] == (
         f'attachment; filename="evidence-decision-{decision.pk}.json"'
@@ -156,3 +156,18 @@ def test_a_decisions_evidence_downloads_as_json_for_its_teams_consumer(
     assert pack["request"]["id"] == ready_request.pk
     assert pack["decisions"][0]["id"] == decision.pk
     assert pack["decisions"][0]["digest"] == decision.digest
+
+
+def test_a_consumer_reads_the_decision_but_not_the_record_behind_it(
+    ready_request, make_decision, make_user, client_as, client
+):
+    # The pack holds every candidate, the comments and the audit events with
+    # addresses; a consumer reads approved outputs only.
+    decision = make_decision(ready_request)
+    consumer = make_user("cons", "consumer", team=ready_request.team)
+    api = client_as(consumer)
+    assert api.get(f"/api/v1/decisions/{decision.pk}/").status_code == 200
+    refused = api.get(f"/api/v1/decisions/{decision.pk}/evidence/")
+    assert refused.status_code == 403 and "candidates" not in refused.content.decode()
+    client.force_login(consumer)
+    assert client.get(f"/decisions/{decision.pk}/evidence/").status_code == 403

@@ -21,6 +21,8 @@ ALL = frozenset(ROLES)
 VIEWERS = frozenset({"analyst", "approver"})  # roles that see requests
 DECISION_READERS = frozenset({"analyst", "approver", "consumer", "auditor"})
 AUDIT_READERS = frozenset({"admin", "auditor"})
+# The record behind a decision: decision readers but consumers (approved outputs only).
+EVIDENCE_READERS = DECISION_READERS - {"consumer"}
 OTHER_MARKERS = ("ZETA-SECRET-TITLE", "zeta-team", "zeta-analyst", "zeta-approver")
 OWN_TITLE = "ALPHA-OWN-TITLE"
 SUBMIT_BODY = {"problem": TRIANGLE, "title": "new one", "solvers": [{"name": "exact"}]}
@@ -75,8 +77,8 @@ ENDPOINTS = [
     E("GET", "/audit/", AUDIT_READERS, page=True, shows="alpha-analyst"),
     E("GET", "/audit/export.csv", AUDIT_READERS, page=True, shows="alpha-analyst"),
     E("GET", "/audit/export.json", AUDIT_READERS, page=True, shows="alpha-analyst"),
-    E("GET", "/api/v1/decisions/{decision}/evidence/", DECISION_READERS, shows=OWN_TITLE),
-    E("GET", "/decisions/{decision}/evidence/", DECISION_READERS, page=True, shows=OWN_TITLE),
+    E("GET", "/api/v1/decisions/{decision}/evidence/", EVIDENCE_READERS, shows=OWN_TITLE),
+    E("GET", "/decisions/{decision}/evidence/", EVIDENCE_READERS, page=True, shows=OWN_TITLE),
 ]
 
 
