@@ -23,5 +23,5 @@ class Pagination(PageNumberPagination):
 def page_response(request: Request, view: Any, items: Any, serializer: Any) -> Response:
     """One page of ``items`` (a queryset or a list), each through ``serializer``."""
     paginator = Pagination()
-    page = paginator.paginate_queryset(items, request, view=view)
+    page: list[Any] | None = paginator.paginate_queryset(items, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True).data)
