@@ -41,6 +41,7 @@ from hybridreview.api import page_of
 from hybridreview.pagination import page_response
 from jobs import selectors
 from jobs.api import JobsApi
+from jobs.api_budget import credits_field
 from jobs.serializers import PageFilterSerializer, StrictSerializer
 
 SIGN_ERRORS = {
@@ -268,6 +269,7 @@ class ApprovalOutput(serializers.Serializer[Signature]):
 class DecisionOutput(serializers.ModelSerializer[Decision]):
     request = serializers.SerializerMethodField()
     team = serializers.CharField(source="team.slug")
+    cost_credits = credits_field()  # a number, as credits are everywhere in the API
     chosen = serializers.SerializerMethodField()
     approvals = serializers.SerializerMethodField()
 

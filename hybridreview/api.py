@@ -52,12 +52,23 @@ def error_body(summary: str, errors: list[dict[str, str | None]] | None = None) 
     return {"detail": summary, "errors": errors or []}
 
 
+# A message quoting a rejected value (an option string of megabytes) is cut
+# here: the caller needs the field and the reason, not their input back.
+MESSAGE_MAX = 500
+
+
+def _clip(message: str) -> str:
+    if len(message) <= MESSAGE_MAX:
+        return message
+    return f"{message[:MESSAGE_MAX]}... ({len(message) - MESSAGE_MAX} more characters)"
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        errors = [{"field": f, "message": m} for f, m in flatten_errors(exc.detail)]
+        errors = [{"field": f, "message": _clip(m)} for f, m in flatten_errors(exc.detail)]
         fields = ", ".join(sorted({e["field"] for e in errors if e["field"]}))
         summary = (
             f"Invalid input: {fields}."

@@ -174,6 +174,12 @@ class RequestsApi(JobsApi):
         created_after = serializers.DateTimeField(required=False)
         created_before = serializers.DateTimeField(required=False)
 
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            after, before = attrs.get("created_after"), attrs.get("created_before")
+            if after and before and after > before:
+                raise ValidationError({"created_before": "must not be before created_after"})
+            return attrs
+
     @extend_schema(
         parameters=[FilterSerializer],
         responses={200: page_of(RequestSummarySerializer)},
@@ -324,6 +330,8 @@ class RequestRerunApi(JobsApi):
         seed = serializers.IntegerField(required=False)
         deadline_seconds = serializers.IntegerField(required=False)
         cache = serializers.ChoiceField(choices=CachePolicy.values, required=False)
+        # What a 402 tells the caller to send, as for a submission.
+        on_budget_exceeded = serializers.ChoiceField(choices=ON_BUDGET_EXCEEDED, default=REFUSE)
 
     @extend_schema(request=InputSerializer, responses={201: RequestDetailSerializer})
     def post(self, request: Request, request_id: int) -> Response:

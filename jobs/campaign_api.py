@@ -67,7 +67,9 @@ class CampaignsApi(JobsApi):
 
     class InputSerializer(StrictSerializer):
         title = serializers.CharField(max_length=200)
-        description = serializers.CharField(required=False, allow_blank=True, default="")
+        description = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=5000
+        )
         window_seconds = serializers.IntegerField(default=300)
         team = serializers.SlugField(required=False)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from approvals.audit import AuditAction, audit_record
 from jobs.models import OptimizationRequest, RequestStatus, Run, RunStatus
 from jobs.models.run import RUN_ACTIVE
+from jobs.services.budget import REFUSE
 from jobs.services.execution import provider_cancel_on_commit
 from jobs.services.submission import Submitted, request_submit
 from jobs.services.transitions import request_transition, run_transition
@@ -66,6 +67,7 @@ def request_rerun(
     seed: int | None = None,
     deadline_seconds: int | None = None,
     cache: str | None = None,
+    on_budget_exceeded: str = REFUSE,
     http_request: HttpRequest | None = None,
 ) -> Submitted:
     """Submit the same problem again as a new request linked to the original.
@@ -97,6 +99,7 @@ def request_rerun(
             # A re-run runs again: "prefer" only when asked, never inherited,
             # or it would be served the result it was asked to redo.
             cache=cache or "bypass",
+            on_budget_exceeded=on_budget_exceeded,
             rerun_of=locked,
             http_request=http_request,
         )

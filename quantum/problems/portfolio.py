@@ -138,7 +138,7 @@ def _check_symmetric_psd(errors: ErrorList, cov: FloatArray) -> None:
     for i, j in asymmetric[:_MAX_ASYMMETRY_REPORTS].tolist():
         message = (
             f"must equal covariance[{j}][{i}] (a covariance is symmetric); "
-            f"got {cov[i, j]!r} and {cov[j, i]!r}"
+            f"got {float(cov[i, j])!r} and {float(cov[j, i])!r}"
         )
         errors.add(f"problem.covariance[{i}][{j}]", message)
     if len(asymmetric):

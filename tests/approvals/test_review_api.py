@@ -275,7 +275,7 @@ def test_a_consumer_fetches_the_decision_with_its_provenance(client_as, decided,
     assert detail["digest"] == decided.digest
     assert detail["provenance"]["solver"] == decided.provenance["solver"]
     assert detail["provenance"]["fallback"] is False
-    assert detail["cost_credits"] == "0.000000"
+    assert detail["cost_credits"] == 0.0  # a number, like every credit amount
     [approval] = detail["approvals"]
     assert approval["name"] == "Apo Test" and approval["meaning"] == "approved for execution"
     assert approval["time"]

@@ -377,3 +377,21 @@ def test_a_problem_over_the_published_size_limit_is_a_400_naming_problem(ana, se
     [error] = response.json()["errors"]
     assert error["field"] == "problem" and f"the limit is {MAX_PAYLOAD_BYTES}" in error["message"]
     assert _no_rows()
+
+
+def test_a_created_range_that_ends_before_it_starts_is_a_400(ana):
+    response = ana.get(
+        URL, {"created_after": "2026-11-02T00:00Z", "created_before": "2026-11-01T00:00Z"}
+    )
+    assert response.status_code == 400 and _fields(response) == {"created_before"}
+
+
+def test_an_error_quoting_a_huge_value_is_cut_to_the_reason(ana):
+    solvers = [{"name": "annealing", "options": {"sweeps": "x" * 100_000}}]
+    response = ana.post(URL, body(solvers=solvers), format="json")
+    assert response.status_code == 400
+    assert len(response.content) < 5_000
+    [error] = response.json()["errors"]
+    assert error["field"] == "solvers[0].options"
+    assert error["message"].startswith("option sweeps must be an integer")
+    assert error["message"].endswith("more characters)")

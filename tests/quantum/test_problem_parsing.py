@@ -298,7 +298,7 @@ MALFORMED: list[tuple[str, object, str, str]] = [
         "asymmetric_covariance",
         changed(PORTFOLIO, "covariance", [[0.1, 0.05, 0.0], [0.02, 0.2, 0.0], [0.0, 0.0, 0.1]]),
         "problem.covariance[0][1]",
-        "symmetric",
+        "symmetric); got 0.05 and 0.02",  # the numbers as written, not np.float64(...)
     ),
     (
         "indefinite_covariance",
