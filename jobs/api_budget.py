@@ -278,6 +278,11 @@ class EstimateOutput(serializers.Serializer[Any]):
         tier = serializers.CharField()
         credits = credits_field()
         seconds = serializers.FloatField()
+        seconds_from = serializers.ChoiceField(
+            choices=["history", "model"],
+            help_text="history: the median of similar runs finished on this deployment.",
+        )
+        similar_runs = serializers.IntegerField()
         qubits = serializers.IntegerField()
         downgraded_from = serializers.CharField(allow_null=True)
 
@@ -298,6 +303,10 @@ class EstimateOutput(serializers.Serializer[Any]):
         choices=["accepted", "over_soft_limit", "downgraded", "refused", "over_quota"]
     )
     message = serializers.CharField()
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Runs expected to outlast the deadline (they would fall back to classical).",
+    )
 
 
 class EstimateApi(JobsApi):
@@ -328,5 +337,6 @@ class EstimateApi(JobsApi):
             "budget": budget_view(estimate.budget),
             "outcome": estimate.outcome,
             "message": estimate.message,
+            "warnings": estimate.plan.deadline_warnings(),
         }
         return Response(EstimateOutput(body).data, status=status.HTTP_200_OK)

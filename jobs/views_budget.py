@@ -176,5 +176,6 @@ def request_estimate(request: HttpRequest) -> JsonResponse:
             },
             "outcome": estimate.outcome,
             "message": estimate.message,
+            "warnings": estimate.plan.deadline_warnings(),
         }
     )

@@ -7,6 +7,7 @@ with these numbers under the budget's row lock.
 from __future__ import annotations
 
 import dataclasses
+import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
@@ -16,7 +17,7 @@ from django.conf import settings
 
 from jobs import solving
 from jobs.errors import FieldProblem, InvalidInput
-from jobs.models import Tier
+from jobs.models import Run, RunStatus, Tier
 from jobs.services.specs import SolverSpec, fingerprint
 from quantum.errors import BackendError
 from quantum.models import BackendConfig
@@ -45,6 +46,9 @@ class RunCost:
     shots: int = 0
     cost_model: dict[str, str] = field(default_factory=dict)
     downgraded_from: str = ""
+    # Where ``seconds`` comes from: the median of this many similar runs that
+    # finished on this deployment, or (0) the library's speed model.
+    similar_runs: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +57,8 @@ class RunCost:
             "tier": self.tier,
             "credits": self.credits,
             "seconds": round(self.seconds, 3),
+            "seconds_from": "history" if self.similar_runs else "model",
+            "similar_runs": self.similar_runs,
             "qubits": self.qubits,
             "downgraded_from": self.downgraded_from or None,
         }
@@ -78,6 +84,25 @@ class SpendPlan:
     @property
     def quantum_runs(self) -> int:
         return sum(1 for r in self.runs if r.kind == solving.QUANTUM)
+
+    def deadline_warnings(self) -> list[str]:
+        """Runs expected to outlast the request's deadline: cut off there, they
+        would leave the request to fall back on the classical results."""
+        deadline = self.submission.run.deadline_seconds
+        return [
+            f"{r.solver} on {r.backend} is estimated at about {r.seconds:.0f} s "
+            f"({_basis(r)}), longer than the {deadline} s deadline: it would likely be "
+            "cut off, and the request fall back to the classical results. "
+            "Allow a longer deadline, or a cheaper backend."
+            for r in self.runs
+            if r.kind == solving.QUANTUM and r.seconds > deadline
+        ]
+
+
+def _basis(cost: RunCost) -> str:
+    if cost.similar_runs:
+        return f"the median of the last {cost.similar_runs} similar runs here"
+    return "from the speed model; no similar run has finished here yet"
 
 
 def spend_plan(*, submission: Submission) -> SpendPlan:
@@ -107,7 +132,46 @@ def run_cost(submission: Submission, spec: SolverSpec, config: BackendConfig | N
         # The submission checks refuse these first; this only guards a race
         # with an admin narrowing the backend meanwhile.
         raise InvalidInput([FieldProblem("solvers", f"{spec.name}: {exc}")]) from exc
-    return _quantum_cost(spec, config, estimate)
+    cost = _quantum_cost(spec, config, estimate)
+    observed = observed_seconds(spec, config.name, problem.num_variables, shots)
+    if observed is None:
+        return cost
+    return dataclasses.replace(cost, seconds=observed[0], similar_runs=observed[1])
+
+
+# The time estimate learns from the deployment's own runs: the speed model
+# knows the simulators roughly, not this machine, its load, or a noisy device
+# copy's trajectories. Credits stay on the cost model (they decide budgets).
+HISTORY_RUNS = 20
+HISTORY_MIN = 3
+
+
+def observed_seconds(
+    spec: SolverSpec, backend: str, num_variables: int, shots: int
+) -> tuple[float, int] | None:
+    """The median wall time (claim to result) of the last HISTORY_RUNS runs of
+    the same solver, backend, options, problem size and shots that succeeded,
+    with how many there were; None below HISTORY_MIN."""
+    recent = (
+        Run.objects.filter(
+            solver=spec.name,
+            backend=backend,
+            status=RunStatus.SUCCEEDED,
+            cache_source__isnull=True,  # a cache hit took no solving time
+            request__num_variables=num_variables,
+            request__settings__shots=shots,
+        )
+        .order_by("-finished_at")
+        .values_list("options", "timings")[: HISTORY_RUNS * 3]
+    )
+    walls = [
+        float(timings["wall"])
+        for options, timings in recent
+        if options == dict(spec.options) and "wall" in (timings or {})
+    ][:HISTORY_RUNS]
+    if len(walls) < HISTORY_MIN:
+        return None
+    return statistics.median(walls), len(walls)
 
 
 def _quantum_cost(spec: SolverSpec, config: BackendConfig, estimate: RunEstimate) -> RunCost:

@@ -363,3 +363,38 @@ def test_the_estimate_applies_the_teams_quotas_as_a_submission_would(analyst, cl
 
     shots = client.post(ESTIMATE, _body(shots=2000), format="json")
     assert shots.status_code == 400 and shots.json()["errors"][0]["field"] == "shots"
+
+
+def test_the_time_estimate_learns_from_similar_runs_that_finished_here(analyst, client_as):
+    import statistics
+
+    from jobs.models import Run
+    from tests.jobs.conftest import work
+
+    client = client_as(analyst)
+    qaoa_only = _body(solvers=[TINY_QAOA])
+    first = client.post(ESTIMATE, qaoa_only, format="json").json()["runs"][0]
+    assert (first["seconds_from"], first["similar_runs"]) == ("model", 0)
+    for seed in (1, 2, 3):
+        rid = client.post(REQUESTS, qaoa_only | {"seed": seed}, format="json").json()["id"]
+        work(OptimizationRequest.objects.get(pk=rid))
+    walls = [r.timings["wall"] for r in Run.objects.filter(solver="qaoa")]
+
+    learned = client.post(ESTIMATE, qaoa_only, format="json").json()["runs"][0]
+    assert (learned["seconds_from"], learned["similar_runs"]) == ("history", 3)
+    assert learned["seconds"] == round(statistics.median(walls), 3)
+    # Other options are another workload: back to the model.
+    other = _body(solvers=[{**TINY_QAOA, "options": {"reps": 2, "maxiter": 4}}])
+    assert client.post(ESTIMATE, other, format="json").json()["runs"][0]["seconds_from"] == "model"
+
+
+def test_the_estimate_warns_when_a_quantum_run_would_outlast_the_deadline(analyst, client_as):
+    noisy = {"name": "qaoa", "backend": "aer_noisy:fake_torino", "options": {"reps": 2}}
+    body = _body(problem=maxcut(12), solvers=[noisy, CLASSICAL])
+    client = client_as(analyst)
+    tight = client.post(ESTIMATE, body | {"deadline_seconds": 1}, format="json").json()
+    assert tight["runs"][0]["seconds"] > 1
+    [warning] = tight["warnings"]
+    assert "qaoa on aer_noisy:fake_torino" in warning and "longer than the 1 s deadline" in warning
+    roomy = client.post(ESTIMATE, body | {"deadline_seconds": 3600}, format="json").json()
+    assert roomy["warnings"] == []
