@@ -372,12 +372,17 @@ class SolveApi(JobsApi):
         # settles at once is not missed; the wait sleeps in the socket until
         # the worker's commit notifies it (jobs.settled), never past the bound.
         with SettledWaiter() as waiter:
-            req = submit_from_request(request).request
+            submitted = submit_from_request(request)
+            req = submitted.request
             req.status = waiter.wait(req.id, bound - (time.monotonic() - started))
         if req.status in REQUEST_ACTIVE:
             body = {"id": req.id, "status": req.status, "url": f"/api/v1/requests/{req.id}/"}
-            return Response(self.PendingSerializer(body).data, status=status.HTTP_202_ACCEPTED)
-        return detail_response(req)
+            response = Response(self.PendingSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+        else:
+            response = detail_response(req)
+        if not submitted.created:
+            response["Idempotent-Replayed"] = "true"  # as POST /requests/ says it
+        return response
 
 
 class SchemasApi(APIView):

@@ -292,6 +292,14 @@ def test_solve_returns_the_finished_request_inline(ana):
     assert response.json()["status"] == "ready_for_review" and response.json()["candidates"]
 
 
+def test_a_solve_replayed_by_its_idempotency_key_says_so(ana):
+    first = ana.post("/api/v1/solve/?wait=0", body(), format="json", HTTP_IDEMPOTENCY_KEY="s-1")
+    again = ana.post("/api/v1/solve/?wait=0", body(), format="json", HTTP_IDEMPOTENCY_KEY="s-1")
+    assert first.json()["id"] == again.json()["id"]
+    assert "Idempotent-Replayed" not in first and again["Idempotent-Replayed"] == "true"
+    assert OptimizationRequest.objects.count() == 1
+
+
 def test_solve_refuses_bad_input_like_submit(ana):
     response = ana.post("/api/v1/solve/?wait=1", body(shots=0), format="json")
     assert response.status_code == 400 and _fields(response) == {"shots"}
