@@ -110,6 +110,18 @@ def test_every_compose_app_container_shares_one_cache_and_the_audit_anchors():
     assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
 
 
+def test_the_image_build_context_leaves_out_secrets_local_state_and_the_virtualenv():
+    # compose builds with context ".." (the repository); without these lines
+    # COPY . . would bake deploy/.env's secrets and var/'s database into a layer.
+    ignored = {
+        line.strip()
+        for line in (DEPLOY.parent / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {"deploy/.env", "var", ".venv", ".git"} <= ignored
+    assert _compose()["services"]["web"]["build"]["context"] == ".."
+
+
 # Database roles ---------------------------------------------------------------
 
 
