@@ -7,15 +7,27 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 
 from approvals.models import SignatureMeaning
 from approvals.review_selectors import AWAITING_REVIEW, QUEUE_SORTS, QueueFilters
+from jobs.errors import FieldProblem
+from jobs.forms import AccessibleForm
 from jobs.models import Candidate, RequestStatus
 
 TEXT_MAX = 5000
 
 
+SHOW_MINE, SHOW_ALL = "mine", "all"
+
+
 class QueueFilterForm(forms.Form):
+    # Offered to approvers only, for whom "awaiting my signature" is the default.
+    show = forms.ChoiceField(
+        required=False,
+        choices=[(SHOW_MINE, "awaiting my signature"), (SHOW_ALL, "everything in my teams")],
+        label="Show",
+    )
     status = forms.MultipleChoiceField(
         required=False,
         choices=[(s, RequestStatus(s).label) for s in RequestStatus.values],
@@ -33,7 +45,7 @@ class QueueFilterForm(forms.Form):
     )
     deadline_before = forms.DateTimeField(
         required=False,
-        label="Deadline before (UTC)",
+        label="Solve deadline before (UTC)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     min_gap_percent = forms.FloatField(
@@ -45,15 +57,27 @@ class QueueFilterForm(forms.Form):
         widget=forms.HiddenInput,
     )
 
-    def __init__(self, *args: Any, teams: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        data: QueryDict,
+        *,
+        teams: Sequence[tuple[str, str]] = (),
+        approver: bool = False,
+    ) -> None:
+        if approver and "show" not in data:
+            data = data.copy()
+            data["show"] = SHOW_MINE
+        super().__init__(data)
         self.fields["team"].choices = [("", "all my teams"), *teams]  # type: ignore[attr-defined]
+        if not approver:
+            del self.fields["show"]
 
     def filters(self) -> QueueFilters:
         """The valid filters; an invalid field is left out and its error shown."""
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
         fallback = {"yes": True, "no": False}.get(data.get("fallback") or "")
         return QueueFilters(
+            awaiting_my_signature=data.get("show") == SHOW_MINE,
             statuses=tuple(data.get("status") or AWAITING_REVIEW),
             team=data.get("team") or "",
             fallback=fallback,
@@ -94,12 +118,14 @@ class CommentForm(forms.Form):
     )
 
 
-class RerunForm(forms.Form):
+class RerunForm(AccessibleForm):
     """Ask for a re-run: the settings that change; empty fields keep the original's."""
 
     shots = forms.IntegerField(required=False, min_value=1, label="Shots")
     seed = forms.IntegerField(required=False, label="Seed")
-    deadline_seconds = forms.IntegerField(required=False, min_value=1, label="Deadline (seconds)")
+    deadline_seconds = forms.IntegerField(
+        required=False, min_value=1, label="Solve deadline (seconds)"
+    )
     solvers = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
@@ -112,6 +138,24 @@ class RerunForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         label="Why (added to the comments)",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The request page also holds the recommend form, whose "comment" would
+        # otherwise share this one's id (and its label would fill the other box).
+        kwargs.setdefault("auto_id", "id_rerun_%s")
+        super().__init__(*args, **kwargs)
+        self.describe()  # the review_panels tag builds this form and calls nothing else on it
+
+    def add_service_errors(self, problems: Sequence[FieldProblem]) -> None:
+        """Each of the service's problems at the field it is about ("solvers[1].backend"
+        under solvers), the rest above the form; then tie them to their inputs."""
+        for p in problems:
+            name = (p.field or "").split("[", 1)[0].split(".", 1)[0]
+            if name in self.fields:
+                self.add_error(name, p.message if name == p.field else f"{p.field}: {p.message}")
+            else:
+                self.add_error(None, f"{p.field}: {p.message}" if p.field else p.message)
+        self.describe()
 
     def clean_solvers(self) -> list[dict[str, Any]] | None:
         text = (self.cleaned_data.get("solvers") or "").strip()

@@ -16,9 +16,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     FloatField,
+    IntegerField,
     Max,
     Min,
     OuterRef,
@@ -28,7 +30,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Abs, NullIf
+from django.db.models.functions import Abs, Coalesce, NullIf
 from django.http import Http404
 from django.utils import timezone
 
@@ -116,6 +118,70 @@ def ranked_candidates(request_obj: OptimizationRequest) -> list[Candidate]:
     )
 
 
+# Who may sign ---------------------------------------------------------------
+
+
+def requests_awaiting_signature(user: Reader) -> QuerySet[OptimizationRequest]:
+    """Recommended requests ``user`` may approve now and has not signed.
+
+    The rules approvals.services.signing enforces when someone signs, asked
+    of many rows at once so pages can offer "Sign" only where it will work:
+    the approve grant (approvals.permissions), never the requester, never
+    the recommending analyst when the team's policy says so, one live
+    signature per person.
+    """
+    if not user.is_authenticated:
+        return OptimizationRequest.objects.none()
+    signed = Signature.objects.filter(request=OuterRef("pk"), signer=user, voided_at__isnull=True)
+    barred_recommender = Recommendation.objects.filter(
+        request=OuterRef("pk"),
+        analyst=user,
+        request__team__approval_policy__recommender_may_not_approve=True,
+    )
+    return (
+        requests_for_user(user, "approve")
+        .filter(status=RequestStatus.RECOMMENDED)
+        .exclude(requester=user)
+        .exclude(Exists(signed))
+        .exclude(Exists(barred_recommender))
+    )
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """Where one request stands on sign-off, as one reader sees it."""
+
+    approvals: int  # live approvals so far
+    required: int  # what the team's policy asks of this request
+    awaiting_me: bool  # the reader may sign it now
+    mine: Signature | None  # the reader's live signature: they signed this version
+
+
+def request_sign_off(user: Reader, request_obj: OptimizationRequest) -> SignOff:
+    mine = None
+    if user.is_authenticated:
+        mine = live_signatures(request_obj).filter(signer_id=user.pk).first()
+    policy = policy_for_team(request_obj.team)
+    return SignOff(
+        approvals=live_approvals(request_obj).count(),
+        required=approvals_required(policy, request_cost_credits(request_obj)),
+        awaiting_me=requests_awaiting_signature(user).filter(pk=request_obj.pk).exists(),
+        mine=mine,
+    )
+
+
+def approvals_required_of(requests: list[OptimizationRequest]) -> dict[int, int]:
+    """How many approvals each request needs, by id: a page of the queue at a time,
+    since the cost behind the number is one ledger read per request."""
+    policies: dict[int, ApprovalPolicy] = {}
+    required = {}
+    for r in requests:
+        if r.team_id not in policies:
+            policies[r.team_id] = policy_for_team(r.team)
+        required[r.pk] = approvals_required(policies[r.team_id], request_cost_credits(r))
+    return required
+
+
 # The review queue ---------------------------------------------------------
 
 QUEUE_SORTS: dict[str, tuple[Any, ...]] = {
@@ -138,6 +204,7 @@ class QueueFilters:
     older_than_hours: float | None = None
     deadline_before: datetime | None = None
     min_gap_percent: float | None = None
+    awaiting_my_signature: bool = False
     sort: str = "age"
 
 
@@ -148,9 +215,14 @@ def review_queue_for_user(user: Reader, filters: QueueFilters | None = None) -> 
     feasible classical one, in objective units (negative: quantum is ahead);
     ``gap_relative`` divides it by the classical objective's magnitude.
     Null when the request has no feasible candidate of one kind.
+    Each row also carries its live ``approvals``, whether it is
+    ``awaiting_me`` (the user may sign it now) and the user's own live
+    signature (``my_signature_kind``, ``my_signed_at``).
     """
     f = filters or QueueFilters()
     qs = requests_for_user(user, "view").filter(status__in=f.statuses)
+    if f.awaiting_my_signature:
+        qs = qs.filter(pk__in=requests_awaiting_signature(user).values("pk"))
     if f.team:
         qs = qs.filter(team__slug=f.team)
     if f.fallback is not None:
@@ -163,11 +235,35 @@ def review_queue_for_user(user: Reader, filters: QueueFilters | None = None) -> 
     if f.min_gap_percent is not None:  # an annotation, which the type plugin cannot see
         qs = qs.filter(gap_relative__gte=f.min_gap_percent / 100.0)  # type: ignore[misc]
     order = QUEUE_SORTS.get(f.sort, QUEUE_SORTS["age"])
+    qs = with_sign_off(qs, user)
     return (
         qs.select_related("team", "requester")
         .annotate(candidate_count=Count("candidates", filter=Q(candidates__rank__isnull=False)))
         .order_by(*order)
     )
+
+
+def with_sign_off(qs: QuerySet[Any], user: Reader) -> QuerySet[Any]:
+    """Annotate the rows with what ``request_sign_off`` tells of one request
+    (all but ``required``: see ``approvals_required_of``)."""
+    approvals = (
+        Signature.objects.filter(
+            request=OuterRef("pk"), kind=SignatureKind.APPROVE, voided_at__isnull=True
+        )
+        .values("request")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    mine = Signature.objects.filter(
+        request=OuterRef("pk"), signer_id=user.pk, voided_at__isnull=True
+    )
+    annotated: QuerySet[Any] = qs.annotate(
+        approvals=Coalesce(Subquery(approvals, output_field=IntegerField()), 0),
+        awaiting_me=Exists(requests_awaiting_signature(user).filter(pk=OuterRef("pk"))),
+        my_signature_kind=Subquery(mine.values("kind")[:1]),
+        my_signed_at=Subquery(mine.values("signed_at")[:1]),
+    )
+    return annotated
 
 
 def _best_of(kind: str, aggregate: type[Max] | type[Min]) -> Subquery:

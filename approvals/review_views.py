@@ -32,15 +32,15 @@ from approvals.review_forms import (
     RerunForm,
 )
 from approvals.review_selectors import (
-    approvals_required,
+    approvals_required_of,
     decision_approvals,
     decision_get_for_user,
     decisions_for_user,
     live_approvals,
     policy_for_team,
     ranked_candidates,
-    request_cost_credits,
     request_recommendation,
+    request_sign_off,
     request_signatures,
     review_queue_for_user,
 )
@@ -49,6 +49,7 @@ from hybridreview.accounts.models import Team
 from jobs import selectors
 from jobs.errors import Conflict, InvalidInput
 from jobs.models import Candidate, Run
+from jobs.views import request_page
 
 QUEUE_PAGE = 50
 FORM_CANDIDATES = 50  # the request page lists the top 50 too
@@ -81,7 +82,8 @@ def _service_error(request: HttpRequest, exc: Exception) -> None:
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     selectors.request_access_check(request.user, "view")
-    form = QueueFilterForm(request.GET, teams=_teams(request))
+    approver = selectors.user_may(request.user, "approve")
+    form = QueueFilterForm(request.GET, teams=_teams(request), approver=approver)
     form.is_valid()  # errors are shown; the valid filters still apply
     filters = form.filters()
     page = Paginator(review_queue_for_user(request.user, filters), QUEUE_PAGE).get_page(
@@ -90,7 +92,15 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     for key in ("page", "sort"):
         query.pop(key, None)
-    context = {"form": form, "page": page, "sort": filters.sort, "query": query.urlencode()}
+    context = {
+        "form": form,
+        "page": page,
+        "required": approvals_required_of(list(page.object_list)),
+        "awaiting_my_signature": filters.awaiting_my_signature,
+        "may_review": selectors.user_may(request.user, "review"),
+        "sort": filters.sort,
+        "query": query.urlencode(),
+    }
     return render(request, "approvals/review_queue.html", context)
 
 
@@ -146,9 +156,7 @@ def request_rerun_ask(request: HttpRequest, request_id: int) -> HttpResponse:
     req = selectors.request_get_for_user(request.user, request_id, action="rerun")
     form = RerunForm(request.POST)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
-        return _back(req.pk)
+        return _rerun_refused(request, req, form)
     data = form.cleaned_data
     try:
         rerun = services.request_rerun_ask(
@@ -161,11 +169,25 @@ def request_rerun_ask(request: HttpRequest, request_id: int) -> HttpResponse:
             deadline_seconds=data["deadline_seconds"],
             http_request=request,
         )
-    except (Conflict, InvalidInput) as exc:
-        _service_error(request, exc)
-        return _back(req.pk)
+    except InvalidInput as exc:
+        form.add_service_errors(exc.errors)
+        return _rerun_refused(request, req, form)
+    except Conflict as exc:
+        form.add_error(None, str(exc))
+        return _rerun_refused(request, req, form)
     messages.success(request, f"Request #{rerun.pk} submitted as a re-run of #{req.pk}.")
     return _back(rerun.pk)
+
+
+def _rerun_refused(request: HttpRequest, req: Any, form: RerunForm) -> HttpResponse:
+    """The request page again, its re-run form open with the input and errors at the fields.
+
+    The form is drawn by the ``review_panels`` tag, which builds an empty one
+    and is passed nothing else; the request object is how this bound one
+    reaches it (approvals/_review_panels.html prefers it).
+    """
+    request.rerun_form = form  # type: ignore[attr-defined]
+    return request_page(request, req, status=400)
 
 
 # Signing ---------------------------------------------------------------------
@@ -212,8 +234,7 @@ def request_sign(request: HttpRequest, request_id: int) -> HttpResponse:
         "is_requester": req.requester_id == request.user.pk,
         "recommendation": request_recommendation(req),
         "signatures": request_signatures(req),
-        "live": live_approvals(req).count(),
-        "required": approvals_required(policy_for_team(req.team), request_cost_credits(req)),
+        "sign_off": request_sign_off(request.user, req),
         "approvers": team_approver_count(req.team),
     }
     return render(request, "approvals/sign.html", context, status=status)

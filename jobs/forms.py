@@ -11,9 +11,11 @@ import json
 from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
 
 from jobs import solving
 from jobs.errors import FieldProblem
+from jobs.examples import Example
 from jobs.models import CachePolicy
 from quantum.problems import MAX_PAYLOAD_BYTES
 
@@ -69,7 +71,11 @@ class RequestForm(AccessibleForm):
     )
     shots = forms.IntegerField(required=False, help_text="Default 4096.")
     seed = forms.IntegerField(required=False, help_text="Default 7: results are reproducible.")
-    deadline_seconds = forms.IntegerField(required=False, label="Deadline (seconds)")
+    deadline_seconds = forms.IntegerField(
+        required=False,
+        label="Solve deadline (seconds)",
+        help_text="How long the solvers may take; then review starts on what finished.",
+    )
     cache = forms.ChoiceField(
         choices=[(CachePolicy.BYPASS, "bypass: always run"), (CachePolicy.PREFER, "prefer: reuse")],
         initial=CachePolicy.BYPASS,
@@ -98,6 +104,21 @@ class RequestForm(AccessibleForm):
         kinds = solving.solver_kinds()
         solvers = cast(forms.MultipleChoiceField, self.fields["solvers"])
         solvers.choices = [(n, f"{n} ({kinds[n]})") for n in sorted(kinds)]
+
+    @classmethod
+    def initial_from(cls, params: QueryDict, example: Example | None = None) -> dict[str, Any]:
+        """The form's fields as ``params`` has them (a query string, or the form as
+        posted by an example's button), with ``example``'s problem in; its label
+        becomes the title only when none was typed."""
+        initial: dict[str, Any] = {}
+        for name, field in cls.base_fields.items():
+            if name in params and not isinstance(field, forms.FileField):
+                multiple = isinstance(field, forms.MultipleChoiceField)
+                initial[name] = params.getlist(name) if multiple else params[name]
+        if example is not None:
+            initial["problem"] = example.as_json()
+            initial["title"] = (initial.get("title") or "").strip() or example.label
+        return initial
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -11,11 +11,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from approvals.review_selectors import request_sign_off
 from jobs import selectors, services
 from jobs.errors import Conflict, IdempotencyMismatch, InvalidInput
 from jobs.examples import EXAMPLES
 from jobs.forms import CampaignForm, RequestForm
-from jobs.models import Campaign, RequestStatus
+from jobs.models import Campaign, CampaignStatus, OptimizationRequest, RequestStatus
 from jobs.models.request import REQUEST_ACTIVE
 from jobs.selectors_budget import request_cost
 from jobs.services.backends import enabled_backend_names
@@ -55,22 +56,21 @@ def _open_campaigns(request: HttpRequest) -> list[tuple[str, str]]:
 @require_http_methods(["GET", "POST"])
 def request_new(request: HttpRequest) -> HttpResponse:
     selectors.request_access_check(request.user, "submit")
-    if request.method == "POST":
-        form = RequestForm(
-            request.POST, request.FILES, teams=_teams(request), campaigns=_open_campaigns(request)
-        )
+    choices = {"teams": _teams(request), "campaigns": _open_campaigns(request)}
+    params = request.POST if request.method == "POST" else request.GET
+    example = EXAMPLES.get(params.get("example", ""))
+    if request.method == "POST" and example is None:
+        form = RequestForm(request.POST, request.FILES, **choices)
         if form.is_valid():
             created = _submit(request, form)
             if created is not None:
                 messages.success(request, f"Request #{created} submitted.")
                 return redirect("request-detail", request_id=created)
     else:
-        example = EXAMPLES.get(request.GET.get("example", ""))
-        initial = {"problem": example.as_json(), "title": example.label} if example else {}
-        initial["campaign"] = request.GET.get("campaign", "")
-        form = RequestForm(
-            initial=initial, teams=_teams(request), campaigns=_open_campaigns(request)
-        )
+        # A visit (from a campaign: ?campaign=N), or one of the example buttons,
+        # which post the form as typed: fill in the example's problem and
+        # keep everything else.
+        form = RequestForm(initial=RequestForm.initial_from(params, example), **choices)
     form.describe()
     # The backends an admin has enabled (BackendConfig), as suggestions.
     backends = enabled_backend_names()
@@ -111,18 +111,36 @@ def _campaign(request: HttpRequest, campaign_id: str | None) -> Campaign | None:
 @login_required
 @require_GET
 def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
-    req = selectors.request_detail(selectors.request_get_for_user(request.user, request_id))
+    return request_page(request, selectors.request_get_for_user(request.user, request_id))
+
+
+def request_page(
+    request: HttpRequest, found: OptimizationRequest, *, status: int = 200
+) -> HttpResponse:
+    """The request page of a request the user may view (a form posted from it that
+    failed answers with this page too, with the form's errors)."""
+    req = selectors.request_detail(found)
     candidates = list(req.candidates.all())
+    active = req.status in REQUEST_ACTIVE
     context: dict[str, Any] = {
         "req": req,
         "runs": req.runs.all(),
         "candidates": [c for c in candidates if c.rank is not None][:50],
         "candidate_count": len(candidates),
-        "active": req.status in REQUEST_ACTIVE,
+        "active": active,
+        # Its runs wait for the campaign: the solve deadline starts when it sends them.
+        "held_by_campaign": active
+        and req.campaign is not None
+        and req.campaign.status == CampaignStatus.COLLECTING,
         "may_cancel": selectors.user_may(request.user, "cancel"),
+        "sign_off": (
+            request_sign_off(request.user, req)
+            if selectors.user_may(request.user, "approve")
+            else None
+        ),
         "cost": request_cost(req),
     }
-    return render(request, "jobs/request_detail.html", context)
+    return render(request, "jobs/request_detail.html", context, status=status)
 
 
 @login_required

@@ -47,10 +47,12 @@ def test_the_nav_links_to_requests_for_analysts(browser):
 
 def test_the_form_offers_examples_and_fills_one_in(browser):
     html = browser.get("/requests/new/").content.decode()
-    assert "?example=maxcut-6" in html and "?example=portfolio-6" in html
-    filled = browser.get("/requests/new/?example=maxcut-6").content.decode()
+    assert 'value="maxcut-6"' in html and 'value="portfolio-6"' in html
+    filled = browser.post("/requests/new/", {"example": "maxcut-6"}).content.decode()
     assert "&quot;maxcut&quot;" in filled
     assert '<label for="id_problem">' in filled
+    linked = browser.get("/requests/new/?example=maxcut-6").content.decode()
+    assert "&quot;maxcut&quot;" in linked
 
 
 def test_submitting_the_form_creates_a_request_and_shows_it(browser):
