@@ -35,7 +35,7 @@ FORMAT = "hybridreview.evidence/1"
 HASH_RULE = (
     "hash = sha256(prev_hash + canonical JSON of the event's other fields); canonical JSON "
     "is sort_keys, separators (',', ':'), UTF-8, times as ISO 8601 UTC with microseconds "
-    "and Z; the first event's prev_hash is 64 zeros (see approvals/audit.py)"
+    "and Z; the first event's prev_hash is 64 zeros"
 )
 
 

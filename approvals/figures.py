@@ -33,7 +33,7 @@ from jobs.models import Candidate, OptimizationRequest, Run, RunStatus, Tier
 from jobs.solving import PROVEN_OPTIMAL_SOLVERS
 from quantum import Problem, parse_problem
 
-FIGURES_VERSION = 1  # bump when a figure's shape changes, so cached ones are rebuilt
+FIGURES_VERSION = 2  # bump when a figure's shape changes, so cached ones are rebuilt
 FIGURES_CACHE_SECONDS = 7 * 24 * 3600
 TOP_K = 30  # bars per measurement distribution, before "other"
 OBJECTIVE_SAMPLE = 4096  # most frequent outcomes whose objective is evaluated
@@ -41,6 +41,7 @@ EXACT_VALUES_MAX = 60  # up to this many distinct objective values, one bar each
 BINS = 40
 TRACE_POINTS_MAX = 1000
 EDGES_MAX = 2000
+TICK_EVERY_BAR_MAX = 40  # up to this many bars, every one gets its axis label
 OUTCOME_AXIS = "outcome (bitstring; variable 0 is the last character)"
 
 # Colours with at least 3:1 contrast on white; every mark also has a text
@@ -127,7 +128,7 @@ def build_figures(request_obj: OptimizationRequest, recommended: Candidate | Non
             best = _run_best(candidates, run)
             figures.append(measurement_figure(run, sampled[run.pk], best, recommended))
     succeeded = [r for r in runs if r.status == RunStatus.SUCCEEDED]
-    if succeeded:
+    if sampled:  # without quantum samples there is nothing to set the baselines against
         figures.append(objective_figure(problem, succeeded, sampled, candidates))
     figures.extend(convergence_figure(r) for r in succeeded if r.trace)
     for run in succeeded:
@@ -187,7 +188,7 @@ def measurement_figure(
         "name": _label(run),
     }
     layout = _layout(
-        xaxis={"title": {"text": OUTCOME_AXIS}, "type": "category"},
+        xaxis=_category_axis(OUTCOME_AXIS, len(x)),
         yaxis={"title": {"text": "probability"}, "rangemode": "tozero"},
         showlegend=False,
     )
@@ -256,28 +257,34 @@ def objective_figure(
             + (f", {infeasible:.0%} infeasible (not shown)" if infeasible > 0 else "")
         )
     top = float(max((max(d["y"]) for d in data if d["y"]), default=1.0)) or 1.0
+    lines: list[Mark] = []
     baselines = [r for r in runs if r.pk not in samples]
     for n, run in enumerate(baselines):
         best = _run_best(candidates, run)
         if best is not None and best.feasible:
             name = f"#{run.pk} {_label(run)} best"
-            data.append(_vline(best.objective, top, name, SERIES[-1 - n % 3], "dot"))
+            lines.append(Mark(best.objective, name, f"#{run.pk} best", SERIES[-1 - n % 3], "dot"))
     optimum = _optimum(runs, candidates)
     if optimum is not None:
-        data.append(_vline(optimum, top, "optimum", "#111827", "dash"))
+        lines.insert(0, Mark(optimum, "optimum", "optimum", "#111827", "dash"))
+    data.extend(_vlines(lines, top, [*_floats(centres), *(m.x for m in lines)]))
     layout = _layout(
         xaxis={"title": {"text": f"objective ({problem.sense})"}},
         yaxis={"title": {"text": "probability"}, "rangemode": "tozero"},
         barmode="group",
     )
-    caption = (
-        "Objective values of the quantum runs' samples (probability per value or bin), against "
-        "the classical baselines' best answers"
-        + (" and the proven optimum" if optimum is not None else "")
-        + ". "
-        + "; ".join(notes)
-        + "."
-    ).strip()
+    against = "the classical baselines' best answers" + (
+        " and the proven optimum" if optimum is not None else ""
+    )
+    shared = len({round(float(m.x), 9) for m in lines}) < len(lines)
+    caption = " ".join(
+        [
+            "Objective values of the quantum runs' samples (probability per value or bin), "
+            f"against {against}"
+            + ("; a line that stands for several is named after all of them." if shared else "."),
+            *(f"{note}." for note in notes),
+        ]
+    )
     return Figure(
         id="objective",
         kind="objective",
@@ -314,16 +321,47 @@ def _bins(values: np.ndarray) -> tuple[np.ndarray, Any]:
     return centres, lambda v: np.clip(np.searchsorted(edges, v, side="right") - 1, 0, BINS - 1)
 
 
-def _vline(x: float, top: float, name: str, colour: str, dash: str) -> dict[str, Any]:
-    return {
-        "type": "scatter",
-        "mode": "lines",
-        "name": name,
-        "x": [x, x],
-        "y": [0, top * 1.05],
-        "line": {"color": colour, "dash": dash, "width": 2},
-        "hovertemplate": f"{name}: %{{x:.6g}}<extra></extra>",
-    }
+@dataclass(frozen=True)
+class Mark:
+    """A vertical line in the objective figure: a baseline's best or the optimum."""
+
+    x: float
+    name: str  # in the legend and on hover
+    short: str  # written at the line's top
+    colour: str
+    dash: str
+
+
+def _vlines(marks: list[Mark], top: float, xs: list[float]) -> list[dict[str, Any]]:
+    """One line per distinct value, each labelled at its top. Marks at the same
+    value (the exact solver's best is the optimum) share one line named after
+    all of them, else the first would hide under the last. Tops step up in
+    turn, so the labels of lines close together do not overprint; a label
+    reads towards the middle of the axis (``xs`` spans it), not off its edge."""
+    groups: dict[float, list[Mark]] = {}
+    for mark in marks:
+        groups.setdefault(round(float(mark.x), 9), []).append(mark)
+    middle = (min(xs) + max(xs)) / 2 if xs else 0.0
+    traces = []
+    for k, (x, group) in enumerate(sorted(groups.items())):
+        first = group[0]
+        name = " = ".join(m.name for m in group)
+        height = top * (1.08 + 0.1 * (k % 3))
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+text",
+                "name": name,
+                "x": [x, x],
+                "y": [0, height],
+                "text": ["", " = ".join(m.short for m in group)],
+                "textposition": "top left" if x > middle else "top right",
+                "cliponaxis": False,
+                "line": {"color": first.colour, "dash": first.dash, "width": 2},
+                "hovertemplate": f"{name}: %{{x:.6g}}<extra></extra>",
+            }
+        )
+    return traces
 
 
 def _optimum(runs: list[Run], candidates: list[Candidate]) -> float | None:
@@ -425,7 +463,7 @@ def noise_figure(run: Run, noisy: Outcomes, ideal: Outcomes, tvd: float | None) 
             }
         )
     layout = _layout(
-        xaxis={"title": {"text": OUTCOME_AXIS}, "type": "category"},
+        xaxis=_category_axis(OUTCOME_AXIS, len(x)),
         yaxis={"title": {"text": "probability"}, "rangemode": "tozero"},
         barmode="group",
     )
@@ -562,7 +600,7 @@ def _portfolio(problem: Problem, x: list[int]) -> tuple[list[Any], dict[str, Any
         },
     ]
     layout = _layout(
-        xaxis={"title": {"text": "asset"}, "type": "category"},
+        xaxis=_category_axis("asset", len(names)),
         yaxis={"title": {"text": "weight (equal over the chosen)"}, "rangemode": "tozero"},
         yaxis2={"title": {"text": "expected return"}, "overlaying": "y", "side": "right"},
     )
@@ -585,7 +623,7 @@ def _variables(x: list[int]) -> tuple[list[Any], dict[str, Any], str]:
         }
     ]
     layout = _layout(
-        xaxis={"title": {"text": "variable"}, "type": "category"},
+        xaxis=_category_axis("variable", len(x)),
         yaxis={"title": {"text": "value"}, "tickvals": [0, 1], "range": [0, 1.15]},
         showlegend=False,
     )
@@ -625,7 +663,8 @@ def compare_runs_figures(request_obj: OptimizationRequest, a: Run, b: Run) -> di
         for run in runs
         if run.pk in sampled
     ]
-    figures.append(objective_figure(problem, runs, sampled, candidates))
+    if sampled:  # two classical runs: their answers are in the table, there is no sample
+        figures.append(objective_figure(problem, runs, sampled, candidates))
     tvd = (
         total_variation_distance(sampled[a.pk], sampled[b.pk])
         if a.pk in sampled and b.pk in sampled and a.pk != b.pk
@@ -635,6 +674,15 @@ def compare_runs_figures(request_obj: OptimizationRequest, a: Run, b: Run) -> di
 
 
 # Shared ---------------------------------------------------------------------
+
+
+def _category_axis(title: str, bars: int) -> dict[str, Any]:
+    """A categorical x axis; up to TICK_EVERY_BAR_MAX bars each gets its label
+    (Plotly's own choice labels every other bar once they are crowded)."""
+    axis: dict[str, Any] = {"title": {"text": title}, "type": "category", "automargin": True}
+    if bars <= TICK_EVERY_BAR_MAX:
+        axis |= {"tickmode": "linear", "tick0": 0, "dtick": 1}
+    return axis
 
 
 def _layout(**extra: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from django.utils.safestring import mark_safe
 from approvals.audit import format_time
 from approvals.figures import request_figures
 from approvals.models import Decision
-from approvals.permissions import user_may
+from approvals.permissions import may_read_evidence, user_may
 from approvals.review_forms import CommentForm, RecommendForm, RerunForm
 from approvals.review_selectors import (
     approvals_required,
@@ -32,6 +32,7 @@ from approvals.review_selectors import (
 )
 from approvals.selectors import request_timeline
 from jobs.models import Candidate, OptimizationRequest, RequestStatus, Run
+from jobs.templatetags.jobs_tags import format_number
 
 register = template.Library()
 
@@ -54,6 +55,7 @@ def review_panels(context: template.Context, req: OptimizationRequest) -> dict[s
     recommendation = request_recommendation(req)
     top = candidates[0].pk if candidates else None
     cost = request_cost_credits(req)
+    signatures = list(request_signatures(req))
     return {
         "request": request,
         "csrf_token": context.get("csrf_token"),
@@ -63,7 +65,9 @@ def review_panels(context: template.Context, req: OptimizationRequest) -> dict[s
         "candidates": candidates,
         "runs": list(Run.objects.filter(request=req).order_by("id")),
         "recommendation": recommendation,
-        "signatures": request_signatures(req),
+        "signatures": signatures,
+        # For the signatures table's caption, which explains voided ones only when there are.
+        "any_voided": any(s.voided_at for s in signatures),
         "live": live_approvals(req).count(),
         "required": approvals_required(policy_for_team(req.team), cost),
         "cost": cost,
@@ -112,7 +116,7 @@ def candidate_gap(candidate: Candidate, best: Candidate | None, sense: str) -> s
         if sense == "maximize"
         else (candidate.objective - best.objective)
     )
-    return f"{gap:.6g}" if gap else "0"
+    return format_number(gap)
 
 
 @register.simple_tag
@@ -131,6 +135,13 @@ def candidate_probability(candidate: Candidate) -> str:
 def run_cost(run: Run) -> str:
     cost = run_cost_credits(run)
     return "—" if cost is None else f"{cost.normalize():f}"
+
+
+@register.filter
+def reads_evidence(user: Any) -> bool:
+    """Whether the user may open evidence packs (consumers may not), so a page
+    offers only links that open."""
+    return may_read_evidence(user)
 
 
 @register.filter

@@ -9,14 +9,16 @@ from hybridreview.accounts.models import Team
 
 
 class RequestStatus(models.TextChoices):
-    SUBMITTED = "submitted"
-    RUNNING = "running"
-    READY_FOR_REVIEW = "ready_for_review"
-    RECOMMENDED = "recommended"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+    # Labels spelled out in sentence case: Django's default from the member
+    # name is Title Case ("Ready For Review"), unlike every other label shown.
+    SUBMITTED = "submitted", "Submitted"
+    RUNNING = "running", "Running"
+    READY_FOR_REVIEW = "ready_for_review", "Ready for review"
+    RECOMMENDED = "recommended", "Recommended"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 # Statuses in which the pipeline still owes the request a result.

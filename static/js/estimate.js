@@ -12,10 +12,31 @@
     row.appendChild(td);
   }
 
+  // An estimate is rough: "< 0.1 s", "about 0.4 s", "about 3 s", "about 4 min",
+  // never "0.0080 s" or "0.0 s".
   function seconds(v) {
-    if (v < 10) { return Number(v).toPrecision(2) + " s"; }
-    if (v < 120) { return Math.round(v) + " s"; }
-    return Math.floor(v / 60) + " min " + Math.round(v % 60) + " s";
+    v = Number(v);
+    if (!(v >= 0.1)) { return "< 0.1 s"; }
+    if (v < 1) { return "about " + v.toFixed(1) + " s"; }
+    if (v < 120) { return "about " + Math.round(v) + " s"; }
+    return "about " + Math.round(v / 60) + " min";
+  }
+
+  // Credits to 2 decimals; nothing to pay is "free", a fraction of a hundredth "< 0.01".
+  function credits(text) {
+    var v = Number(text);
+    if (!(v > 0)) { return "free"; }
+    return v < 0.01 ? "< 0.01" : v.toFixed(2);
+  }
+
+  function creditsWithUnit(text) {
+    var c = credits(text);
+    return c === "free" ? c : c + " credits";
+  }
+
+  // The budget's own figures, to 2 decimals.
+  function amount(text) {
+    return Number(text).toFixed(2);
   }
 
   function table(body) {
@@ -35,7 +56,7 @@
       cell(row, (run.backend || "worker") + (run.downgraded_from ? " (instead of " + run.downgraded_from + ")" : ""));
       cell(row, run.tier);
       cell(row, run.qubits ? String(run.qubits) : "—", true);
-      cell(row, run.credits, true);
+      cell(row, credits(run.credits), true);
       cell(row, seconds(run.seconds), true);
     });
     return t;
@@ -58,9 +79,10 @@
     }
     box.appendChild(table(body));
     var b = body.budget;
-    p.textContent = "Total " + body.total_credits + " credits, about " + seconds(body.total_seconds) +
+    p.textContent = "Total: " + creditsWithUnit(body.total_credits) + ", " + seconds(body.total_seconds) +
       ". Budget of " + b.team + " for " + b.period + " (" + (b.hard ? "hard" : "soft") + "): " +
-      b.remaining + " of " + b.limit + " credits left (" + b.reserved + " reserved, " + b.spent + " spent).";
+      amount(b.remaining) + " of " + amount(b.limit) + " credits left (" + amount(b.reserved) +
+      " reserved, " + amount(b.spent) + " spent).";
     box.appendChild(p);
     var verdict = document.createElement("p");
     verdict.className = body.outcome === "refused" ? "field-error" : "";

@@ -6,22 +6,26 @@
 
   var POLL_MS = 2500;
   var ACTIVE = ["submitted", "running", "queued"];
-  // Same mapping as jobs/templatetags/jobs_tags.py STATUS_CLASSES.
-  var CLASSES = {
-    submitted: "info", queued: "info", running: "info",
-    ready_for_review: "ok", recommended: "ok", approved: "ok", succeeded: "ok",
-    rejected: "warn", cancelled: "warn", timed_out: "warn", failed: "bad"
-  };
+  // The server's status labels and badge classes (jobs/templatetags/jobs_tags.py),
+  // rendered into every page by base.html, so a badge updated here reads
+  // exactly as one the server rendered: "Ready for review", "Timed out".
+  var STATUSES = (function () {
+    var el = document.getElementById("status-labels");
+    try { return el ? JSON.parse(el.textContent) : {}; } catch (e) { return {}; }
+  }());
+  var LABELS = STATUSES.labels || {};
+  var CLASSES = STATUSES.classes || {};
 
   function label(status) {
+    if (LABELS[status]) { return LABELS[status]; }
     var s = status.replace(/_/g, " ");
     return s.charAt(0).toUpperCase() + s.slice(1);
   }
 
-  function setBadge(el, status, text) {
+  function setBadge(el, status, prefix) {
     if (!el) { return; }
     el.className = "badge " + (CLASSES[status] || "info");
-    el.textContent = text === undefined ? label(status) : text;
+    el.textContent = (prefix ? prefix + ": " : "") + label(status);
   }
 
   function getJSON(url) {
@@ -43,7 +47,7 @@
     cell.textContent = "";
     runs.forEach(function (run) {
       var b = document.createElement("span");
-      setBadge(b, run.status, run.solver + ": " + run.status);
+      setBadge(b, run.status, run.solver);
       b.title = run.solver + (run.backend ? " on " + run.backend : "");
       cell.appendChild(b);
       cell.appendChild(document.createTextNode(" "));

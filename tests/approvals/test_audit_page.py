@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -39,6 +40,10 @@ def page_as(client):
             response.body = b"".join(response.streaming_content).decode()
         else:
             response.body = response.content.decode()
+            # The events table alone (the filters above it list every action), as
+            # it reads: without the <wbr> that lets an action name break at a dot.
+            found = re.search(r'<table id="audit-table".*?</table>', response.body, re.S)
+            response.table = found.group(0).replace("<wbr>", "") if found else ""
         return response
 
     return get
@@ -54,7 +59,7 @@ def test_the_page_lists_events_newest_first_without_inline_scripts(page_as, audi
     note("test.second", team=alpha, system="tests")
     response = page_as(auditor)
     assert response.status_code == 200
-    assert response.body.index("test.second") < response.body.index("test.first")
+    assert response.table.index("test.second") < response.table.index("test.first")
     assert inline_scripts(response.body) == []  # the CSP runs only scripts from static/
 
 
@@ -72,21 +77,24 @@ def test_filters_narrow_the_events(page_as, auditor, alpha, make_user, params, s
     params = {k: (str(alpha.pk) if v == "OBJ" else v) for k, v in params.items()}
     note("test.beta", obj=alpha, system="tests")
     response = page_as(auditor, **params)
-    assert shown in response.body and hidden not in response.body
+    assert shown in response.table and hidden not in response.table
 
 
-def test_the_time_filter_is_a_half_open_range(page_as, auditor, alpha):
+def test_the_date_filters_take_whole_days_until_included(page_as, auditor, alpha):
     note("test.now", team=alpha, system="tests")
-    later = (timezone.now() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    assert "test.now" not in page_as(auditor, since=later).body
-    assert "test.now" in page_as(auditor, until=later).body
+    today = timezone.now().date()
+    tomorrow, yesterday = today + timedelta(days=1), today - timedelta(days=1)
+    assert "test.now" not in page_as(auditor, since=tomorrow.isoformat()).table
+    assert "test.now" in page_as(auditor, since=today.isoformat()).table
+    assert "test.now" in page_as(auditor, until=today.isoformat()).table
+    assert "test.now" not in page_as(auditor, until=yesterday.isoformat()).table
 
 
 def test_a_bad_filter_is_shown_and_the_others_still_apply(page_as, auditor, alpha):
     note("test.kept", team=alpha, system="tests")
     response = page_as(auditor, since="yesterday-ish", action="test.kept")
     assert response.status_code == 200
-    assert "Enter a valid date/time" in response.body and "test.kept" in response.body
+    assert "Enter a valid date" in response.body and "test.kept" in response.table
 
 
 def test_the_page_is_paginated(page_as, auditor, alpha):
@@ -94,8 +102,8 @@ def test_the_page_is_paginated(page_as, auditor, alpha):
         for i in range(60):
             audit_record(action=f"test.n{i:02d}", team=alpha, system="tests")
     first, second = page_as(auditor), page_as(auditor, page=2)
-    assert "test.n59" in first.body and "test.n00" not in first.body
-    assert "test.n00" in second.body
+    assert "test.n59" in first.table and "test.n00" not in first.table
+    assert "test.n00" in second.table
 
 
 def test_logins_of_my_teams_members_are_visible_and_others_are_not(
@@ -106,9 +114,9 @@ def test_logins_of_my_teams_members_are_visible_and_others_are_not(
     for name in ("ana", "zed"):
         Client().post("/accounts/login/", {"username": name, "password": password})
         Client().post("/accounts/login/", {"username": name, "password": "wrong"})
-    text = page_as(auditor, action=AuditAction.LOGIN_FAILED).body
+    text = page_as(auditor, action=AuditAction.LOGIN_FAILED).table
     assert "&quot;ana&quot;" in text and "zed" not in text
-    text = page_as(auditor, action=AuditAction.LOGIN).body
+    text = page_as(auditor, action=AuditAction.LOGIN).table
     assert "ana" in text and "zed" not in text
 
 
@@ -117,7 +125,7 @@ def test_a_superuser_auditor_reads_events_that_belong_to_no_team(page_as, make_u
     root.is_superuser = True
     root.save()
     client.post("/accounts/login/", {"username": "ghost", "password": "x"})
-    assert "ghost" in page_as(root, action=AuditAction.LOGIN_FAILED).body
+    assert "ghost" in page_as(root, action=AuditAction.LOGIN_FAILED).table
 
 
 def test_the_json_export_rehashes_with_the_documented_recipe(page_as, auditor, alpha, make_user):

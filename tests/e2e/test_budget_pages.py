@@ -43,8 +43,8 @@ def test_an_analyst_sees_the_cost_before_submitting(
     result = page.locator("#estimate-result")
     result.locator("table").wait_for(timeout=15_000)
     assert "aer_statevector" in result.inner_text()
-    assert "Total 2.0 credits" in result.inner_text()
-    assert "10.0 of 10.0 credits left" in result.inner_text()
+    assert "Total: 2.00 credits" in result.inner_text()
+    assert "10.00 of 10.00 credits left" in result.inner_text()
     probe.screenshot("estimate")
     assert probe.console_errors == [] and probe.failed_requests == []
 
