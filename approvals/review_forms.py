@@ -128,7 +128,7 @@ class RerunForm(AccessibleForm):
     )
     solvers = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "class": "json"}),
         label="Solvers (JSON list)",
         help_text='e.g. [{"name": "qaoa", "backend": "aer_statevector", "options": {"reps": 3}}]',
     )

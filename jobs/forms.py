@@ -43,7 +43,7 @@ class RequestForm(AccessibleForm):
     team = forms.ChoiceField(help_text="The team that owns the request.")
     problem = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
+        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false", "class": "json"}),
         help_text="Problem JSON (schema version 1): maxcut, qubo or portfolio.",
     )
     problem_file = forms.FileField(
@@ -66,7 +66,7 @@ class RequestForm(AccessibleForm):
         required=False,
         label="Solver options (JSON)",
         initial="{}",
-        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "json"}),
         help_text='Per solver, e.g. {"qaoa": {"reps": 2}}.',
     )
     shots = forms.IntegerField(required=False, help_text="Default 4096.")

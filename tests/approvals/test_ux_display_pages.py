@@ -128,3 +128,10 @@ def test_the_home_page_links_what_the_role_may_open(client, people, role, decisi
     assert ('href="/audit/"' in tools) is audit
     for path, shown in (("/decisions/", decisions), ("/audit/", audit)):
         assert (client.get(path).status_code == 200) is shown
+
+
+def test_the_signature_caption_mentions_voiding_only_when_a_signature_was_voided(
+    client, people, decision
+):
+    page = text_of(html_of(client, people["analyst"], f"/requests/{decision.request_id}/"))
+    assert "Signatures" in page and "a voided one was given before a re-run" not in page

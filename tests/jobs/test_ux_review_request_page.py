@@ -87,7 +87,7 @@ def test_the_examples_are_buttons_of_the_form_so_they_carry_what_was_typed(brows
     form = between(html, '<form method="post" enctype="multipart/form-data"', "</form>")
     assert '<button type="submit" name="example" value="maxcut-6"' in form
     # Enter in a field still submits: the first submit button of the form is a plain one.
-    default = form.index('<button type="submit" hidden style="display: none">Submit</button>')
+    default = form.index('<button type="submit" hidden>Submit</button>')
     assert default < form.index('name="example"')
 
 
