@@ -1,6 +1,7 @@
 // The submit page's cost estimate: sends the form as it stands to
 // /requests/new/estimate/ (the same checks as a submission, nothing saved)
-// and shows each run's credits and time, the total and the budget left.
+// and shows each run's credits and time, the total and the budget left, and
+// warns of a run expected to outlast the deadline.
 // Loaded from a file with `defer`: the CSP forbids inline scripts.
 (function () {
   "use strict";
@@ -57,7 +58,9 @@
       cell(row, run.tier);
       cell(row, run.qubits ? String(run.qubits) : "—", true);
       cell(row, credits(run.credits), true);
-      cell(row, seconds(run.seconds), true);
+      // Where the time comes from: this deployment's similar runs, or the model.
+      cell(row, seconds(run.seconds) + (run.seconds_from === "history"
+        ? " (median of " + run.similar_runs + " similar runs)" : ""), true);
     });
     return t;
   }
@@ -88,6 +91,13 @@
     verdict.className = body.outcome === "refused" ? "field-error" : "";
     verdict.textContent = body.message;
     box.appendChild(verdict);
+    // A run expected to outlast the deadline would be cut off: say so before submitting.
+    (body.warnings || []).forEach(function (text) {
+      var warning = document.createElement("p");
+      warning.className = "field-error";
+      warning.textContent = "Warning: " + text;
+      box.appendChild(warning);
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -49,6 +49,31 @@ def test_an_analyst_sees_the_cost_before_submitting(
     assert probe.console_errors == [] and probe.failed_requests == []
 
 
+def test_the_estimate_warns_before_submitting_a_run_that_would_outlast_its_deadline(
+    open_page, login, live_server, make_user, password, make_team
+):
+    make_user("ana", "analyst", team=make_team("demo"))
+    probe = open_page()
+    login(probe, "ana", password)
+    page = probe.page
+    page.goto(f"{live_server.url}/requests/new/")
+    twelve = {
+        "type": "maxcut",
+        "graph": {"nodes": 12, "edges": [[i, (i + 1) % 12] for i in range(12)]},
+    }
+    page.get_by_label("Problem", exact=False).first.fill(__import__("json").dumps(twelve))
+    page.get_by_label("qaoa (quantum)").check()
+    page.get_by_label("Quantum backend").fill("aer_noisy:fake_torino")
+    page.get_by_label("Solve deadline (seconds)").fill("1")
+    page.get_by_role("button", name="Estimate cost").click()
+    result = page.locator("#estimate-result")
+    result.locator("table").wait_for(timeout=15_000)
+    text = result.inner_text()
+    assert "Warning: qaoa on aer_noisy:fake_torino is estimated at about" in text
+    assert "longer than the 1 s deadline" in text
+    assert probe.console_errors == [] and probe.failed_requests == []
+
+
 def test_an_admin_sees_spend_drawn_and_tests_a_backend(
     open_page, login, live_server, make_user, password, priced_team
 ):
