@@ -95,6 +95,10 @@ class Run(models.Model):
             models.Index(fields=["status", "enqueued_at"], name="run_enqueued_idx"),
             # cache "prefer": a succeeded run of a request with the same fingerprint.
             models.Index(fields=["request", "status"], name="run_request_status_idx"),
+            # Time estimates: the latest succeeded runs of a solver on a backend.
+            models.Index(
+                fields=["solver", "backend", "status", "-finished_at"], name="run_history_idx"
+            ),
         ]
 
     def __str__(self) -> str:
