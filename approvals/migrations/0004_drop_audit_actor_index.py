@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('approvals', '0003_review_signoff'),
+        ("approvals", "0003_review_signoff"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_actor_seq',
+            model_name="auditevent",
+            name="audit_actor_seq",
         ),
     ]

@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0007_status_labels'),
+        ("jobs", "0007_status_labels"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='run',
-            index=models.Index(fields=['solver', 'backend', 'status', '-finished_at'], name='run_history_idx'),
+            model_name="run",
+            index=models.Index(
+                fields=["solver", "backend", "status", "-finished_at"], name="run_history_idx"
+            ),
         ),
     ]
