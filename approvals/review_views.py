@@ -180,14 +180,8 @@ def request_rerun_ask(request: HttpRequest, request_id: int) -> HttpResponse:
 
 
 def _rerun_refused(request: HttpRequest, req: Any, form: RerunForm) -> HttpResponse:
-    """The request page again, its re-run form open with the input and errors at the fields.
-
-    The form is drawn by the ``review_panels`` tag, which builds an empty one
-    and is passed nothing else; the request object is how this bound one
-    reaches it (approvals/_review_panels.html prefers it).
-    """
-    request.rerun_form = form  # type: ignore[attr-defined]
-    return request_page(request, req, status=400)
+    """The request page again, its re-run form open with the input and errors at the fields."""
+    return request_page(request, req, status=400, rerun_form=form)
 
 
 # Signing ---------------------------------------------------------------------

@@ -115,10 +115,14 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
 
 
 def request_page(
-    request: HttpRequest, found: OptimizationRequest, *, status: int = 200
+    request: HttpRequest,
+    found: OptimizationRequest,
+    *,
+    status: int = 200,
+    rerun_form: Any = None,
 ) -> HttpResponse:
     """The request page of a request the user may view (a form posted from it that
-    failed answers with this page too, with the form's errors)."""
+    failed answers with this page too: ``rerun_form``, bound, with its errors)."""
     req = selectors.request_detail(found)
     candidates = list(req.candidates.all())
     active = req.status in REQUEST_ACTIVE
@@ -139,6 +143,7 @@ def request_page(
             else None
         ),
         "cost": request_cost(req),
+        "rerun_form": rerun_form,
     }
     return render(request, "jobs/request_detail.html", context, status=status)
 

@@ -47,7 +47,11 @@ FORM_CANDIDATES = 50
 
 
 @register.inclusion_tag("approvals/_review_panels.html", takes_context=True)
-def review_panels(context: template.Context, req: OptimizationRequest) -> dict[str, Any]:
+def review_panels(
+    context: template.Context, req: OptimizationRequest, rerun_form: Any = None
+) -> dict[str, Any]:
+    """The review panels of ``req``. ``rerun_form``: a re-run the server refused,
+    bound (what was typed, with its errors); else an empty one is drawn."""
     request = context["request"]
     user = request.user
     reviewed = req.status in REVIEWED
@@ -75,14 +79,12 @@ def review_panels(context: template.Context, req: OptimizationRequest) -> dict[s
         "comments": request_comments(req),
         "timeline": _timeline(req),
         "may_recommend": req.status == RequestStatus.READY_FOR_REVIEW and user_may(user, "review"),
-        "may_sign": req.status == RequestStatus.RECOMMENDED and user_may(user, "approve"),
         "may_comment": user_may(user, "review") or user_may(user, "approve"),
         "may_rerun": reviewed and user_may(user, "rerun"),
         "recommend_form": RecommendForm(initial={"candidate": top}, candidates=candidates),
         "comment_form": CommentForm(),
-        "rerun_form": RerunForm(
-            initial={"solvers": json.dumps(req.settings.get("solvers", []), indent=1)}
-        ),
+        "rerun_form": rerun_form
+        or RerunForm(initial={"solvers": json.dumps(req.settings.get("solvers", []), indent=1)}),
     }
 
 
