@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
@@ -57,36 +57,22 @@ class TokenCreateApi(APIView):
 class TokenRevokeApi(APIView):
     """Revoke the token used for this call (``all=true`` revokes every token of the user)."""
 
-    @extend_schema(
-        request=None,
-        responses={204: None},
-        parameters=[
-            OpenApiParameter(
-                "all",
-                bool,
-                description="true (or 1, yes): revoke every token of the user, not only this one.",
-            )
-        ],
-    )
+    class QuerySerializer(serializers.Serializer[Any]):
+        # DRF's boolean: true/1/yes/on and false/0/no/off; anything else is a
+        # 400 naming "all" (a value once read as "not all" left tokens valid).
+        all = serializers.BooleanField(
+            default=False, help_text="Revoke every token of the user, not only this one."
+        )
+
+    @extend_schema(request=None, responses={204: None}, parameters=[QuerySerializer])
     def post(self, request: Request) -> Response:
         user = cast(User, request.user)  # IsAuthenticated has let only users through
-        if _flag(request.query_params.get("all", "")):
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if query.validated_data["all"]:
             token_revoke(user=user, request=request, token=None)
         elif isinstance(request.auth, AuthToken):
             token_revoke(user=user, request=request, token=request.auth)
         else:
             raise serializers.ValidationError({"all": "Session callers must pass all=true."})
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"", "false", "0", "no", "off"}
-
-
-def _flag(value: str) -> bool:
-    """A boolean query parameter. Anything else is refused: ``all=1`` once
-    revoked only the calling token while the caller believed all were gone."""
-    if value.lower() in _TRUE:
-        return True
-    if value.lower() in _FALSE:
-        return False
-    raise serializers.ValidationError({"all": "must be true or false."})
