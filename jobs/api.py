@@ -191,9 +191,7 @@ class RequestsApi(JobsApi):
             params.setlist(
                 "status", [s for v in params.getlist("status") for s in v.split(",") if s]
             )
-        filters = self.FilterSerializer(data=params)
-        filters.is_valid(raise_exception=True)
-        found = {k: v for k, v in filters.validated_data.items() if k not in ("page", "page_size")}
+        found = self.FilterSerializer.check(request, params)
         qs = selectors.request_list_for_user(request.user, **found)
         return page_response(request, self, qs, RequestSummarySerializer)
 

@@ -35,9 +35,10 @@ class PageFilterSerializer(StrictSerializer):
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
 
     @classmethod
-    def check(cls, request: Any) -> dict[str, Any]:
-        """The validated filters of ``request``'s query string, without the page."""
-        filters = cls(data=request.query_params)
+    def check(cls, request: Any, params: Any = None) -> dict[str, Any]:
+        """The validated filters of ``request``'s query string (or of ``params``,
+        a rewritten copy of it), without the page."""
+        filters = cls(data=request.query_params if params is None else params)
         filters.is_valid(raise_exception=True)
         return {k: v for k, v in filters.validated_data.items() if k not in ("page", "page_size")}
 
