@@ -12,15 +12,17 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from approvals import permissions
 from approvals.permissions import Action, access_request, requests_for_user
 from hybridreview.accounts.models import Team
-from jobs.models import Campaign, Candidate, OptimizationRequest, Run
+from jobs.models import Campaign, Candidate, OptimizationRequest, Run, WorkerHeartbeat
 from quantum.metrics import approximation_ratio
 
 
@@ -186,12 +188,6 @@ def worker_queues_liveness() -> dict[str, Any]:
     and how many hosts did within JOBS_WORKER_STALE_SECONDS. ``ok`` is False
     while any queue has none: its runs wait (until their deadline falls back
     to the classical results)."""
-    from django.conf import settings
-    from django.db.models import Count, Max, Q
-    from django.utils import timezone
-
-    from jobs.models import WorkerHeartbeat
-
     since = timezone.now() - timedelta(seconds=settings.JOBS_WORKER_STALE_SECONDS)
     seen = {
         row["queue"]: row
