@@ -44,6 +44,13 @@ def request_recommend(
         locked = lock_request(request.pk)
         if locked.status == RequestStatus.RECOMMENDED:
             raise Conflict(f"Request {locked.pk} already has a recommendation.")
+        if locked.status != RequestStatus.READY_FOR_REVIEW:
+            # The state, not the candidate, is what is wrong (409, not 400):
+            # a request still solving has no ranked candidates yet.
+            raise Conflict(
+                f"Request {locked.pk} is {locked.get_status_display().lower()}; "
+                "only a request ready for review can be recommended."
+            )
         candidate = ranked_candidate(locked, candidate_id)
         before = locked.status
         request_transition(

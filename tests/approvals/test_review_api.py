@@ -107,6 +107,16 @@ def test_recommending_twice_is_a_409(client_as, recommended, people):
     assert recommend(client_as, recommended, people.ana).status_code == 409
 
 
+def test_recommending_a_request_still_solving_is_a_409_naming_its_state(client_as, people, team):
+    solving = ranked_request(people.ana, team=team, status=RequestStatus.RUNNING)
+    response = client_as(people.ana).post(
+        url(solving, "recommend"), {"candidate": 1, "comment": "too early"}, format="json"
+    )
+    assert response.status_code == 409
+    assert "is running; only a request ready for review" in response.json()["detail"]
+    assert not AuditEvent.objects.filter(action="recommendation.made").exists()
+
+
 def test_the_comment_thread_reads_and_grows(client_as, req, people):
     post = client_as(people.apo).post(url(req, "comments"), {"body": "looks fine"}, format="json")
     assert post.status_code == 201
