@@ -109,7 +109,8 @@ def _check(policy: ApprovalPolicy, team: Team) -> None:
         errors.append(
             FieldProblem(
                 "approvals_required_above_cost",
-                "must be a whole number, at least approvals_required",
+                "must be a whole number, at least the approvals required below the "
+                f"threshold ({n})",
             )
         )
     if threshold is not None:

@@ -86,6 +86,10 @@ def test_the_number_above_the_threshold_cannot_be_below_the_base_number(team, ad
             team=team, actor=admin, approvals_required=2, approvals_required_above_cost=1
         )
     assert exc.value.errors[0].field == "approvals_required_above_cost"
+    # In words an admin reads, with the number it must reach (not a field name).
+    assert exc.value.errors[0].message == (
+        "must be a whole number, at least the approvals required below the threshold (2)"
+    )
 
 
 def test_a_negative_threshold_is_refused(team, admin):
