@@ -18,6 +18,7 @@ from jobs.examples import EXAMPLES
 from jobs.forms import CampaignForm, RequestForm
 from jobs.models import Campaign, CampaignStatus, OptimizationRequest, RequestStatus
 from jobs.models.request import REQUEST_ACTIVE
+from jobs.models.run import RUN_ACTIVE
 from jobs.selectors_budget import request_cost
 from jobs.services.backends import enabled_backend_names
 
@@ -219,10 +220,14 @@ def _campaign_create(request: HttpRequest, form: CampaignForm) -> int | None:
 @require_GET
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = selectors.campaign_get_for_user(request.user, campaign_id)
+    rows = selectors.campaign_comparison(campaign)
     context = {
         "campaign": campaign,
-        "rows": selectors.campaign_comparison(campaign),
+        "rows": rows,
         "may_submit": selectors.user_may(request.user, "submit"),
+        # Something will still change without the user doing anything.
+        "live": campaign.status == CampaignStatus.COLLECTING
+        or any(row["status"] in RUN_ACTIVE for row in rows),
     }
     return render(request, "jobs/campaign_detail.html", context)
 
