@@ -37,12 +37,12 @@ from approvals.review_selectors import (
 )
 from approvals.services.policy import may_change_policy
 from hybridreview.accounts.models import Team
-from hybridreview.api import page_of
+from hybridreview.api import StrictSerializer, page_of
 from hybridreview.pagination import page_response
 from jobs import selectors
 from jobs.api import JobsApi
 from jobs.api_budget import credits_field
-from jobs.serializers import PageFilterSerializer, StrictSerializer
+from jobs.serializers import PageFilterSerializer
 
 SIGN_ERRORS = {
     400: OpenApiResponse(description="Invalid input; errors name each field."),

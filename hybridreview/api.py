@@ -16,9 +16,23 @@ from django.middleware.common import CommonMiddleware as _CommonMiddleware
 from django.urls import Resolver404, resolve
 from django.views import defaults
 from drf_spectacular.openapi import AutoSchema as _SpectacularAutoSchema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class StrictSerializer(serializers.Serializer[Any]):
+    """Refuses fields it does not know, so a typo ("shot") is a 400, not silently ignored."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "keys"):
+            unknown = sorted(set(data.keys()) - set(self.fields))
+            if unknown:
+                allowed = ", ".join(sorted(self.fields))
+                raise serializers.ValidationError(
+                    {name: [f"is not a known field; allowed: {allowed}"] for name in unknown}
+                )
+        return super().to_internal_value(data)
 
 
 def flatten_errors(detail: Any, prefix: str = "") -> Iterator[tuple[str | None, str]]:
@@ -174,7 +188,6 @@ def page_of(serializer: Any) -> Any:
     """The OpenAPI response for a page of ``serializer`` (hybridreview.pagination):
     without it, lists served from an APIView were documented as bare arrays."""
     from drf_spectacular.utils import inline_serializer
-    from rest_framework import serializers
 
     outer, _, inner = serializer.__qualname__.rpartition(".")
     name = _nested_name(outer, inner) if outer else serializer.__name__.removesuffix("Serializer")

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hybridreview.api import page_of
+from hybridreview.api import StrictSerializer, page_of
 from hybridreview.pagination import page_response
 from jobs import selectors, services
 from jobs.budget_http import spend_error_response
@@ -41,7 +41,6 @@ from jobs.serializers import (
     RequestDetailSerializer,
     RequestSummarySerializer,
     SolverInputSerializer,
-    StrictSerializer,
 )
 from jobs.services.budget import ON_BUDGET_EXCEEDED, REFUSE
 from jobs.services.specs import canonical_json

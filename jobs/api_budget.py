@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hybridreview.accounts.models import Team
-from hybridreview.api import page_of
+from hybridreview.api import StrictSerializer, page_of
 from hybridreview.pagination import page_response
 from jobs import selectors
 from jobs.api import JobsApi, SubmitInputSerializer, campaign_field
@@ -29,7 +29,7 @@ from jobs.selectors_budget import (
     budget_view,
     team_quota,
 )
-from jobs.serializers import PageFilterSerializer, StrictSerializer
+from jobs.serializers import PageFilterSerializer
 from jobs.services.backends import (
     EDITABLE_FIELDS,
     UNCHANGED,

@@ -10,13 +10,13 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from hybridreview.api import page_of
+from hybridreview.api import StrictSerializer, page_of
 from hybridreview.pagination import page_response
 from jobs import selectors, services
 from jobs.api import JobsApi
 from jobs.errors import FieldProblem, InvalidInput
 from jobs.models import Campaign
-from jobs.serializers import PageFilterSerializer, StrictSerializer
+from jobs.serializers import PageFilterSerializer
 
 
 class CampaignSerializer(serializers.ModelSerializer[Campaign]):

@@ -9,22 +9,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hybridreview.accounts.models import Team
+from hybridreview.api import StrictSerializer
 from jobs.models import Candidate, OptimizationRequest, Run
 from jobs.selectors_budget import request_cost
-
-
-class StrictSerializer(serializers.Serializer[Any]):
-    """Refuses fields it does not know, so a typo ("shot") is a 400, not silently ignored."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if hasattr(data, "keys"):
-            unknown = sorted(set(data.keys()) - set(self.fields))
-            if unknown:
-                allowed = ", ".join(sorted(self.fields))
-                raise serializers.ValidationError(
-                    {name: [f"is not a known field; allowed: {allowed}"] for name in unknown}
-                )
-        return super().to_internal_value(data)
 
 
 class PageFilterSerializer(StrictSerializer):

@@ -16,6 +16,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from hybridreview.api import StrictSerializer
+
 from .services import token_create, token_revoke
 
 
@@ -30,7 +32,7 @@ class TokenCreateApi(APIView):
     def get_authenticate_header(self, request: Request) -> str:
         return "Token"  # wrong credentials are a 401 with a challenge, not a 403
 
-    class InputSerializer(serializers.Serializer[Any]):
+    class InputSerializer(StrictSerializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=512, trim_whitespace=False)
 

@@ -55,6 +55,13 @@ def test_a_missing_password_is_a_400_naming_the_field(api_client):
     ]
 
 
+def test_a_misspelt_token_field_is_a_400_naming_it_like_the_rest_of_the_api(api_client):
+    body = {"username": "ana", "password": "x", "passwrd": "x"}
+    response = api_client.post("/api/v1/auth/token/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "passwrd"
+
+
 def test_a_revoked_token_no_longer_authenticates(client_as, make_user):
     c = client_as(make_user("ana", "analyst"))
     assert c.post("/api/v1/auth/token/revoke/").status_code == 204
