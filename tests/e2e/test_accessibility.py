@@ -68,9 +68,10 @@ def _pages(world: dict[str, Any]) -> dict[str, list[str]]:
             "/requests/999999/",  # the 404 page
         ],
         "apo": [f"/requests/{w}/", f"/requests/{w}/sign/", "/review/"],
-        "con": ["/decisions/", f"/decisions/{d}/", f"/decisions/{d}/evidence/"],
-        "aud": ["/audit/"],
-        "adm": ["/policies/", "/teams/demo/policy/", "/budgets/", "/backends/", "/campaigns/"],
+        "con": ["/decisions/", f"/decisions/{d}/"],
+        # Evidence packs are for reviewers and auditors (consumers get 403).
+        "aud": ["/audit/", f"/decisions/{d}/evidence/"],
+        "adm": ["/policies/", "/teams/demo/policy/", "/budgets/", "/backends/"],
     }
 
 
@@ -100,7 +101,10 @@ def test_every_page_passes_axe_for_the_role_that_uses_it(
         probe.page.set_viewport_size({"width": width, "height": 768})
         login(probe, username, password)
         for path in paths:
-            probe.page.goto(f"{live_server.url}{path}")
+            response = probe.page.goto(f"{live_server.url}{path}")
+            # The page itself, not an error page in its place (but the 404 page on purpose).
+            expected = 404 if path == "/requests/999999/" else 200
+            assert response is not None and response.status == expected, (username, path)
             probe.page.wait_for_load_state("networkidle")
             if problems := _violations(probe.page):
                 found[f"{username} {path}"] = problems
