@@ -28,10 +28,11 @@ from approvals.distributions import (
     outcomes_of,
     total_variation_distance,
 )
-from approvals.review_selectors import ranked_candidates, request_recommendation
+from approvals.review_selectors import ranked_candidates, request_recommendation, run_best
 from jobs.models import Candidate, OptimizationRequest, Run, RunStatus, Tier
 from jobs.solving import PROVEN_OPTIMAL_SOLVERS
 from quantum import Problem, parse_problem
+from quantum.metrics import approximation_ratio
 
 FIGURES_VERSION = 2  # bump when a figure's shape changes, so cached ones are rebuilt
 FIGURES_CACHE_SECONDS = 7 * 24 * 3600
@@ -125,7 +126,7 @@ def build_figures(request_obj: OptimizationRequest, recommended: Candidate | Non
     figures: list[Figure] = []
     for run in runs:
         if run.pk in sampled:
-            best = _run_best(candidates, run)
+            best = run_best(candidates, run)
             figures.append(measurement_figure(run, sampled[run.pk], best, recommended))
     succeeded = [r for r in runs if r.status == RunStatus.SUCCEEDED]
     if sampled:  # without quantum samples there is nothing to set the baselines against
@@ -260,7 +261,7 @@ def objective_figure(
     lines: list[Mark] = []
     baselines = [r for r in runs if r.pk not in samples]
     for n, run in enumerate(baselines):
-        best = _run_best(candidates, run)
+        best = run_best(candidates, run)
         if best is not None and best.feasible:
             name = f"#{run.pk} {_label(run)} best"
             lines.append(Mark(best.objective, name, f"#{run.pk} best", SERIES[-1 - n % 3], "dot"))
@@ -369,7 +370,7 @@ def _optimum(runs: list[Run], candidates: list[Candidate]) -> float | None:
     (QAOA computes it exactly for small problems)."""
     for run in runs:
         if _source(run).solver in PROVEN_OPTIMAL_SOLVERS:
-            best = _run_best(candidates, run)
+            best = run_best(candidates, run)
             if best is not None and best.feasible:
                 return float(best.objective)
     for run in runs:
@@ -647,11 +648,17 @@ def compare_candidates_figures(
     return {"figures": [asdict(f) for f in figures]}
 
 
-def compare_runs_figures(request_obj: OptimizationRequest, a: Run, b: Run) -> dict[str, Any]:
-    """Each run's measurement distribution, their objective values overlaid, and
-    the total variation distance between the two distributions when both sampled."""
+def compare_runs_figures(
+    request_obj: OptimizationRequest, a: Run, b: Run, *, every_run: list[Run]
+) -> dict[str, Any]:
+    """Each run's measurement distribution, their objective values overlaid, the
+    total variation distance between the two distributions when both sampled,
+    and the two runs' approximation ratios (``ratios``: see ``compare_ratio``)
+    against the request's optimum, which any of ``every_run`` (the request's
+    runs) may have found."""
     problem = parse_problem(request_obj.problem, request_obj.schema_version)
     candidates = ranked_candidates(request_obj)
+    optimum, source = _compare_optimum(every_run, candidates)
     runs = [a, b] if a.pk != b.pk else [a]
     sampled = {
         run.pk: outcomes_of(run.distribution)
@@ -659,7 +666,7 @@ def compare_runs_figures(request_obj: OptimizationRequest, a: Run, b: Run) -> di
         if getattr(run, "distribution", None) is not None
     }
     figures = [
-        measurement_figure(run, sampled[run.pk], _run_best(candidates, run), None)
+        measurement_figure(run, sampled[run.pk], run_best(candidates, run), None)
         for run in runs
         if run.pk in sampled
     ]
@@ -670,7 +677,51 @@ def compare_runs_figures(request_obj: OptimizationRequest, a: Run, b: Run) -> di
         if a.pk in sampled and b.pk in sampled and a.pk != b.pk
         else None
     )
-    return {"figures": [asdict(f) for f in figures], "tvd": tvd}
+    return {
+        "figures": [asdict(f) for f in figures],
+        "tvd": tvd,
+        "optimum": optimum,
+        "optimum_source": source,
+        "ratios": [compare_ratio(run, optimum, request_obj.sense) for run in (a, b)],
+    }
+
+
+def _compare_optimum(runs: list[Run], candidates: list[Candidate]) -> tuple[float | None, str]:
+    """The optimum the request knows, and in words where it comes from: the
+    proven one the objective figure draws, else one a requester gave a run
+    (``optimum`` in QAOA's options: a benchmark's known optimum, on a problem
+    too large to enumerate)."""
+    proven = _optimum(runs, candidates)
+    if proven is not None:
+        return proven, "proven by exhaustive search"
+    for run in runs:
+        metrics = run.metrics or {}
+        given = metrics.get("optimum")
+        if isinstance(given, int | float) and metrics.get("optimum_source") == "given":
+            return float(given), f"as given in the options of run #{run.pk}"
+    return None, ""
+
+
+def compare_ratio(run: Run, optimum: float | None, sense: str) -> dict[str, Any]:
+    """``run``'s best objective against the request's optimum: ``value``, or None
+    and ``why`` in words.
+
+    Not the ratio the run stored: a solver computes that against the optimum
+    it knew itself, which a heuristic (annealing, local search) never does, so
+    an annealing run at the optimum showed none while the exact run showed 1.
+    One reference for every run makes equal objectives read equal ratios.
+    """
+    best = (run.metrics or {}).get("best_objective")
+    if optimum is None:
+        return {"value": None, "why": "No optimum is known for this request."}
+    if isinstance(best, bool) or not isinstance(best, int | float):
+        return {"value": None, "why": f"Run #{run.pk} has no best objective to measure."}
+    value = approximation_ratio(
+        float(best), optimum, "maximize" if sense == "maximize" else "minimize"
+    )
+    if value is None:  # a ratio of magnitudes has no meaning at 0
+        return {"value": None, "why": "Undefined when the optimum or the objective is 0."}
+    return {"value": value, "why": ""}
 
 
 # Shared ---------------------------------------------------------------------
@@ -706,10 +757,6 @@ def _source(run: Run) -> Run:
 
 def _label(run: Run) -> str:
     return f"{run.solver} on {run.backend}" if run.backend else run.solver
-
-
-def _run_best(candidates: list[Candidate], run: Run) -> Candidate | None:
-    return next((c for c in candidates if c.run_id == run.pk), None)
 
 
 def _floats(values: Any) -> list[float]:

@@ -118,6 +118,86 @@ def ranked_candidates(request_obj: OptimizationRequest) -> list[Candidate]:
     )
 
 
+# Compare ----------------------------------------------------------------------
+
+
+def compare_runs(request_obj: OptimizationRequest) -> list[Run]:
+    """The request's runs in id order, for the compare page's pickers.
+
+    Without their distributions: those are read (lazily) for the two runs
+    compared only, since one run's may hold 2^20 outcomes.
+    """
+    return list(
+        Run.objects.filter(request=request_obj).select_related("cache_source").order_by("id")
+    )
+
+
+def _runs_best_first(runs: list[Run], candidates: list[Candidate]) -> list[Run]:
+    """``runs`` ordered by their best ranked candidate, then those without one, by id.
+
+    ``candidates`` are the ranked ones (``ranked_candidates``): the ranking
+    already orders by feasibility and objective on the request's sense, ties
+    going to the better evidence, so a run's place is its best answer's.
+    """
+    place: dict[int, int] = {}
+    for candidate in candidates:
+        place.setdefault(candidate.run_id, len(place))
+    return sorted(runs, key=lambda run: (place.get(run.pk, len(place)), run.pk))
+
+
+def compare_default_runs(
+    runs: list[Run], candidates: list[Candidate]
+) -> tuple[Run | None, Run | None]:
+    """The run pair the compare page opens with: what an analyst asks first.
+
+    The best quantum run against the best classical one, by their answers.
+    When one kind has no answer (no quantum run, or every one failed), the
+    two best runs; a lone run is paired with itself (the form needs two).
+    """
+    ranked = {c.run_id for c in candidates}
+    order = _runs_best_first(runs, candidates)
+    answered = [run for run in order if run.pk in ranked]
+    quantum = next((run for run in answered if run.kind == QUANTUM), None)
+    classical = next((run for run in answered if run.kind == CLASSICAL), None)
+    if quantum is not None and classical is not None:
+        return quantum, classical
+    if len(order) > 1:
+        return order[0], order[1]
+    only = order[0] if order else None
+    return only, only
+
+
+def compare_default_candidates(
+    candidates: list[Candidate],
+) -> tuple[Candidate | None, Candidate | None]:
+    """The candidate pair the compare page opens with: the best, against the
+    best-ranked one that assigns some variable differently (rank 2 is often the
+    same answer found by another run, which would compare nothing)."""
+    if not candidates:
+        return None, None
+    first = candidates[0]
+    other = next((c for c in candidates[1:] if c.assignment != first.assignment), None)
+    if other is None and len(candidates) > 1:
+        other = candidates[1]
+    return first, other
+
+
+def compare_candidates_of_runs(
+    candidates: list[Candidate], a: Run | None, b: Run | None
+) -> tuple[Candidate | None, Candidate | None]:
+    """What each of two runs found best, for the candidate pickers while runs are
+    compared; ``compare_default_candidates`` when that is not two candidates."""
+    found = [run_best(candidates, run) if run is not None else None for run in (a, b)]
+    if found[0] is None or found[1] is None or found[0].pk == found[1].pk:
+        return compare_default_candidates(candidates)
+    return found[0], found[1]
+
+
+def run_best(candidates: list[Candidate], run: Run) -> Candidate | None:
+    """``run``'s best candidate among ``candidates`` (ranked best first)."""
+    return next((c for c in candidates if c.run_id == run.pk), None)
+
+
 # Who may sign ---------------------------------------------------------------
 
 

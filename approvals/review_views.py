@@ -33,6 +33,10 @@ from approvals.review_forms import (
 )
 from approvals.review_selectors import (
     approvals_required_of,
+    compare_candidates_of_runs,
+    compare_default_candidates,
+    compare_default_runs,
+    compare_runs,
     decision_approvals,
     decision_get_for_user,
     decisions_for_user,
@@ -48,7 +52,7 @@ from approvals.services.policy import may_change_policy, team_approver_count
 from hybridreview.accounts.models import Team
 from jobs import selectors
 from jobs.errors import Conflict, InvalidInput
-from jobs.models import Candidate, Run
+from jobs.models import Candidate
 from jobs.views import request_page
 
 QUEUE_PAGE = 50
@@ -281,30 +285,39 @@ def _signed_message(signed: services.Signed) -> str:
 @login_required
 @require_GET
 def request_compare(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Two candidates (``?a=&b=``) or two runs (``?run_a=&run_b=``) side by side.
+
+    Both pickers always hold a pair worth comparing: in runs mode the
+    candidate pickers offer the two runs' own best answers, in candidates mode
+    the run pickers the best quantum run against the best classical one.
+    """
     req = selectors.request_get_for_user(request.user, request_id)
     candidates = ranked_candidates(req)
-    runs = list(Run.objects.filter(request=req).select_related("distribution").order_by("id"))
-    context: dict[str, Any] = {"req": req, "candidates": candidates[:FORM_CANDIDATES], "runs": runs}
+    runs = compare_runs(req)
+    run_pair = compare_default_runs(runs, candidates)
+    context: dict[str, Any] = {"req": req, "runs": runs}
     if "run_a" in request.GET or "run_b" in request.GET:
-        a, b = _pick(runs, request.GET.get("run_a")), _pick(runs, request.GET.get("run_b"))
+        a = _pick(runs, request.GET.get("run_a")) or run_pair[0]
+        b = _pick(runs, request.GET.get("run_b")) or run_pair[1]
+        run_pair, candidate_pair = (a, b), compare_candidates_of_runs(candidates, a, b)
         context.update(mode="runs", a=a, b=b)
         if a is not None and b is not None:
-            context["payload"] = compare_runs_figures(req, a, b)
+            context["payload"] = compare_runs_figures(req, a, b, every_run=runs)
     else:
-        by_id = {c.pk: c for c in candidates}
-        a = _pick(candidates, request.GET.get("a")) or (candidates[0] if candidates else None)
-        b = _pick(candidates, request.GET.get("b")) or (
-            candidates[1] if len(candidates) > 1 else None
-        )
-        context.update(mode="candidates", a=a, b=b, by_id=by_id)
+        default = compare_default_candidates(candidates)
+        a = _pick(candidates, request.GET.get("a")) or default[0]
+        b = _pick(candidates, request.GET.get("b")) or default[1]
+        candidate_pair = (a, b)
+        context.update(mode="candidates", a=a, b=b)
         if a is not None and b is not None:
-            context["payload"] = compare_candidates_figures(req, a, b)
-            context["differ"] = [
-                (i, x, y)
-                for i, (x, y) in enumerate(zip(a.assignment, b.assignment, strict=True))
-                if x != y
-            ]
-            context["same"] = len(a.assignment) - len(context["differ"])
+            context.update(_candidates_compared(req, a, b))
+    context.update(
+        candidates=_offered(candidates, candidate_pair),
+        pick_a=candidate_pair[0],
+        pick_b=candidate_pair[1],
+        pick_run_a=run_pair[0],
+        pick_run_b=run_pair[1],
+    )
     return render(request, "approvals/compare.html", context)
 
 
@@ -314,6 +327,25 @@ def _pick(rows: list[Any], raw: str | None) -> Any:
     except ValueError:
         return None
     return next((r for r in rows if r.pk == wanted), None)
+
+
+def _offered(candidates: list[Candidate], picked: tuple[Any, Any]) -> list[Candidate]:
+    """The candidates a picker lists: the first FORM_CANDIDATES, and the picked ones
+    wherever they rank, so a picker never shows another than the one compared."""
+    offered = candidates[:FORM_CANDIDATES]
+    extra = {c.pk: c for c in picked if c is not None and c not in offered}
+    return offered + sorted(extra.values(), key=lambda c: (c.rank, c.pk))
+
+
+def _candidates_compared(req: Any, a: Candidate, b: Candidate) -> dict[str, Any]:
+    differ = [
+        (i, x, y) for i, (x, y) in enumerate(zip(a.assignment, b.assignment, strict=True)) if x != y
+    ]
+    return {
+        "payload": compare_candidates_figures(req, a, b),
+        "differ": differ,
+        "same": len(a.assignment) - len(differ),
+    }
 
 
 # Decisions ----------------------------------------------------------------------

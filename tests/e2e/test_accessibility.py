@@ -61,6 +61,7 @@ def _pages(world: dict[str, Any]) -> dict[str, list[str]]:
             "/requests/new/",
             f"/requests/{w}/",
             f"/requests/{w}/compare/{world['compare']}",
+            f"/requests/{w}/compare/?run_a=",  # runs mode, on its default pair
             "/review/",
             "/campaigns/",
             f"/campaigns/{world['campaign'].pk}/",
