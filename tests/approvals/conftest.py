@@ -17,6 +17,19 @@ def _anchors_in_tmp(settings: Any, tmp_path: Any) -> Any:
     return settings.AUDIT_ANCHOR_DIR
 
 
+@pytest.fixture(autouse=True)
+def _no_cached_figures() -> None:
+    from django.core.cache import cache
+
+    cache.clear()  # figures are cached by request id and digest; ids repeat across tests
+
+
+@pytest.fixture
+def team(make_team: Any) -> Any:
+    """The team most review tests work in; a module needing others defines its own."""
+    return make_team("demo")
+
+
 @pytest.fixture
 def make_request(db: Any) -> Callable[..., Any]:
     """A request row with its grants and submission event, without the solver

@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from jobs import services
@@ -23,16 +22,6 @@ pytestmark = pytest.mark.django_db
 PENTAGON = {"type": "maxcut", "graph": {"nodes": 5, "edges": [[i, (i + 1) % 5] for i in range(5)]}}
 # Cuts two of the square's four edges at best: a quantum run that did poorly.
 POOR_COUNTS = {"0011": 500, "0000": 300, "1111": 224}
-
-
-@pytest.fixture(autouse=True)
-def _no_cached_figures():
-    cache.clear()  # figures are cached by request id and digest; ids repeat across tests
-
-
-@pytest.fixture
-def team(make_team):
-    return make_team("demo")
 
 
 @pytest.fixture

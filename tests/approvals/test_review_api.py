@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from approvals.digest import signing_digest
@@ -13,16 +12,6 @@ from approvals.models import ApprovalPolicy, AuditEvent, Decision, Signature
 from jobs.models import RequestStatus
 from tests.approvals.review_support import best, ranked_request
 from tests.conftest import PASSWORD
-
-
-@pytest.fixture(autouse=True)
-def _no_cached_figures():
-    cache.clear()  # figures are cached by request id and digest; ids repeat across tests
-
-
-@pytest.fixture
-def team(make_team):
-    return make_team("demo")
 
 
 @pytest.fixture

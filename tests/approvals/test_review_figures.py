@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.cache import cache
 
 from approvals import services
 from approvals.distributions import outcomes_from_counts, parse_counts, total_variation_distance
@@ -14,16 +13,6 @@ from quantum.metrics import total_variation_distance as reference_tvd
 from tests.approvals.review_support import best, candidate_ranked, huge_request, ranked_request
 
 N = 20
-
-
-@pytest.fixture(autouse=True)
-def _no_cached_figures():
-    cache.clear()  # figures are cached by request id and digest; ids repeat across tests
-
-
-@pytest.fixture
-def team(make_team):
-    return make_team("demo")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from approvals import services
@@ -14,16 +13,6 @@ from approvals.models import ApprovalPolicy, Decision, Signature
 from jobs.models import RequestStatus
 from tests.approvals.review_support import best, candidate_ranked, huge_request, ranked_request
 from tests.conftest import PASSWORD
-
-
-@pytest.fixture(autouse=True)
-def _no_cached_figures():
-    cache.clear()  # figures are cached by request id and digest; ids repeat across tests
-
-
-@pytest.fixture
-def team(make_team):
-    return make_team("demo")
 
 
 @pytest.fixture

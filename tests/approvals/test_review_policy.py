@@ -14,11 +14,6 @@ from jobs.errors import InvalidInput
 
 
 @pytest.fixture
-def team(make_team):
-    return make_team("demo")
-
-
-@pytest.fixture
 def admin(make_user, team):
     make_user("apo", "approver", team=team)
     make_user("apo2", "approver", team=team)

@@ -37,11 +37,6 @@ EXECUTION = SignatureMeaning.EXECUTION
 
 
 @pytest.fixture
-def team(make_team):
-    return make_team("demo")
-
-
-@pytest.fixture
 def people(make_user, team):
     class People:
         ana = make_user("ana", "analyst", team=team)

@@ -4,7 +4,6 @@ chart drawn for samples that do not exist."""
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
 from approvals.figures import request_figures
 from jobs import services
@@ -15,16 +14,6 @@ pytestmark = pytest.mark.django_db
 
 CLASSICAL = [{"name": "exact"}, {"name": "local_search"}]
 PENTAGON = {"type": "maxcut", "graph": {"nodes": 5, "edges": [[i, (i + 1) % 5] for i in range(5)]}}
-
-
-@pytest.fixture(autouse=True)
-def _no_cached_figures():
-    cache.clear()
-
-
-@pytest.fixture
-def team(make_team):
-    return make_team("demo")
 
 
 @pytest.fixture

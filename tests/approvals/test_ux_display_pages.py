@@ -14,11 +14,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def team(make_team):
-    return make_team("demo")
-
-
-@pytest.fixture
 def people(make_user, team):
     names = ("analyst", "approver", "consumer", "auditor", "admin")
     return {role: make_user(role[:3], role, team=team) for role in names}

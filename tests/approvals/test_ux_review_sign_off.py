@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
@@ -22,16 +21,6 @@ from approvals.review_selectors import request_sign_off
 from jobs.errors import Conflict
 from tests.approvals.review_support import best, ranked_request
 from tests.conftest import PASSWORD
-
-
-@pytest.fixture(autouse=True)
-def _no_cached_figures():
-    cache.clear()  # figures are cached by request id and digest; ids repeat across tests
-
-
-@pytest.fixture
-def team(make_team):
-    return make_team("demo")
 
 
 @pytest.fixture
