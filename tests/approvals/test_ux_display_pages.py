@@ -9,6 +9,7 @@ import pytest
 
 from approvals import services
 from tests.approvals.review_support import best, ranked_request
+from tests.support.html import page_as, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -36,32 +37,21 @@ def decision(people, team, password):
     return req.decision
 
 
-def html_of(client, user, path):
-    client.force_login(user)
-    response = client.get(path)
-    assert response.status_code == 200, path
-    return response.content.decode()
-
-
-def text_of(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
-
-
 def test_the_evidence_page_counts_in_words_and_leaks_no_source_path(client, people, decision):
-    html = html_of(client, people["auditor"], f"/decisions/{decision.pk}/evidence/")
+    html = page_as(client, people["auditor"], f"/decisions/{decision.pk}/evidence/")
     assert "1 recommendation, 0 comments, 1 signature, 1 decision." in text_of(html)
     assert "approvals/audit.py" not in html
 
 
 def test_the_evidence_page_links_back_and_offers_the_json(client, people, decision):
-    html = html_of(client, people["auditor"], f"/decisions/{decision.pk}/evidence/")
+    html = page_as(client, people["auditor"], f"/decisions/{decision.pk}/evidence/")
     assert f'<a href="/decisions/{decision.pk}/">Back to decision #{decision.pk}</a>' in html
     download = re.search(rf'<a [^>]*href="/api/v1/decisions/{decision.pk}/evidence/"[^>]*>', html)
     assert download and "download" in download.group(0)
 
 
 def test_the_evidence_page_shows_runs_as_readable_facts(client, people, decision):
-    html = html_of(client, people["auditor"], f"/decisions/{decision.pk}/evidence/")
+    html = page_as(client, people["auditor"], f"/decisions/{decision.pk}/evidence/")
     runs = text_of(re.search(r'<table id="evidence-runs">.*?</table>', html, re.S).group(0))
     assert "depth 8, 4 two-qubit gates, 4 qubits, 1,024 shots" in runs
     assert "=" not in runs and "None" not in runs and "{" not in runs
@@ -71,7 +61,7 @@ def test_the_evidence_page_shows_runs_as_readable_facts(client, people, decision
 
 
 def test_the_evidence_page_rounds_probabilities(client, people, decision):
-    html = html_of(client, people["auditor"], f"/decisions/{decision.pk}/evidence/")
+    html = page_as(client, people["auditor"], f"/decisions/{decision.pk}/evidence/")
     numbers = re.findall(r'<td class="num">(-?[0-9.,]+)</td>', html)
     fractions = [n.split(".")[1] for n in numbers if "." in n]
     assert fractions  # 300 of 824 shots is 0.364078, not 0.36407766990291263
@@ -81,9 +71,9 @@ def test_the_evidence_page_rounds_probabilities(client, people, decision):
 def test_decisions_link_their_request_for_those_who_can_open_it(client, people, decision):
     link = f'<a href="/requests/{decision.request_id}/">#{decision.request_id} square cut</a>'
     for path in ("/decisions/", f"/decisions/{decision.pk}/"):
-        assert link in html_of(client, people["analyst"], path)
+        assert link in page_as(client, people["analyst"], path)
         # A consumer reads decisions, not requests: no link to a page that is a 404 for them.
-        consumer_html = html_of(client, people["consumer"], path)
+        consumer_html = page_as(client, people["consumer"], path)
         assert "square cut" in consumer_html and f"/requests/{decision.request_id}/" not in (
             consumer_html
         )
@@ -94,15 +84,15 @@ def test_the_decision_page_offers_the_evidence_only_to_those_who_may_read_it(
 ):
     evidence = f'href="/decisions/{decision.pk}/evidence/"'
     download = f'href="/api/v1/decisions/{decision.pk}/evidence/" download'
-    auditor_html = html_of(client, people["auditor"], f"/decisions/{decision.pk}/")
+    auditor_html = page_as(client, people["auditor"], f"/decisions/{decision.pk}/")
     assert evidence in auditor_html and download in auditor_html
-    consumer_html = html_of(client, people["consumer"], f"/decisions/{decision.pk}/")
+    consumer_html = page_as(client, people["consumer"], f"/decisions/{decision.pk}/")
     assert "evidence" not in consumer_html.lower()
     assert client.get(f"/decisions/{decision.pk}/evidence/").status_code == 403
 
 
 def test_the_decision_page_shows_its_objective_without_padding(client, people, decision):
-    text = text_of(html_of(client, people["consumer"], f"/decisions/{decision.pk}/"))
+    text = text_of(page_as(client, people["consumer"], f"/decisions/{decision.pk}/"))
     assert f"Objective {decision.objective:g}" in text
     assert "000000" not in text.split("Objective")[1][:20]
 
@@ -117,7 +107,7 @@ def test_the_decision_page_shows_its_objective_without_padding(client, people, d
     ],
 )
 def test_the_home_page_links_what_the_role_may_open(client, people, role, decisions, audit):
-    html = html_of(client, people[role], "/")
+    html = page_as(client, people[role], "/")
     tools = re.search(r"<h2>Tools</h2>(.*?)</section>", html, re.S).group(1)
     assert ('href="/decisions/"' in tools) is decisions
     assert ('href="/audit/"' in tools) is audit
@@ -128,5 +118,5 @@ def test_the_home_page_links_what_the_role_may_open(client, people, role, decisi
 def test_the_signature_caption_mentions_voiding_only_when_a_signature_was_voided(
     client, people, decision
 ):
-    page = text_of(html_of(client, people["analyst"], f"/requests/{decision.request_id}/"))
+    page = text_of(page_as(client, people["analyst"], f"/requests/{decision.request_id}/"))
     assert "Signatures" in page and "a voided one was given before a re-run" not in page

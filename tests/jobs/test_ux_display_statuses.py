@@ -14,19 +14,9 @@ from jobs.models import RequestStatus, RunStatus
 from jobs.services.campaigns import campaign_create
 from jobs.templatetags.jobs_tags import circuit_summary, format_number
 from tests.jobs.conftest import work
+from tests.support.html import page_as, text_of
 
 pytestmark = pytest.mark.django_db
-
-
-def page(client, user, path):
-    client.force_login(user)
-    response = client.get(path)
-    assert response.status_code == 200, path
-    return response.content.decode()
-
-
-def text_of(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def badges(html: str) -> list[tuple[str, str]]:
@@ -49,7 +39,7 @@ def test_the_request_list_shows_request_and_run_statuses_in_the_same_words(clien
     run = req.runs.order_by("id").last()
     run.status = RunStatus.TIMED_OUT
     run.save(update_fields=["status"])
-    shown = badges(page(client, analyst, "/requests/"))
+    shown = badges(page_as(client, analyst, "/requests/"))
     assert ("ok", "Ready for review") in shown
     assert ("ok", "exact: Succeeded") in shown
     assert ("warn", "local_search: Timed out") in shown
@@ -57,7 +47,7 @@ def test_the_request_list_shows_request_and_run_statuses_in_the_same_words(clien
 
 
 def test_every_page_hands_the_live_updater_the_servers_labels(client, analyst):
-    html = page(client, analyst, "/requests/")
+    html = page_as(client, analyst, "/requests/")
     found = re.search(r'<script id="status-labels" type="application/json">(.*?)</script>', html)
     statuses = json.loads(found.group(1))
     assert statuses["labels"]["ready_for_review"] == "Ready for review"
@@ -73,10 +63,10 @@ def test_the_live_updater_takes_its_labels_from_the_page_not_from_the_status_cod
 
 def test_the_campaign_pages_use_the_same_status_badges(client, analyst, team, submit):
     campaign = campaign_create(actor=analyst, team=team, title="sweep", window_seconds=60)
-    html = page(client, analyst, "/campaigns/")
+    html = page_as(client, analyst, "/campaigns/")
     assert ("info", "Collecting") in badges(html)
     submit(title="in the campaign", campaign=campaign)
-    html = page(client, analyst, f"/campaigns/{campaign.pk}/")
+    html = page_as(client, analyst, f"/campaigns/{campaign.pk}/")
     assert ("info", "Collecting") in badges(html)
     assert ("info", "Queued") in badges(html)  # its runs, held until the campaign is sent
 
@@ -87,7 +77,7 @@ def test_the_compare_page_shows_run_statuses_and_objectives_plainly(client, anal
     best = a.metrics["best_objective"]
     a.metrics["best_objective"] = best - 0.23750000000000002  # a sum of floats, as stored
     a.save(update_fields=["metrics"])
-    html = page(client, analyst, f"/requests/{req.pk}/compare/?run_a={a.pk}&run_b={b.pk}")
+    html = page_as(client, analyst, f"/requests/{req.pk}/compare/?run_a={a.pk}&run_b={b.pk}")
     assert [w for _, w in badges(html)] == ["Succeeded", "Succeeded"]
     row = re.search(r"Best objective</th>(.*?)</tr>", html, re.S).group(1)
     assert text_of(row) == f"{format_number(best - 0.2375)} {format_number(best)}"
