@@ -9,6 +9,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.cache import cache
 from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
 
@@ -89,7 +90,21 @@ def _filtered(events: QuerySet[AuditEvent], f: AuditFilters) -> QuerySet[AuditEv
 
 def audit_vocabulary() -> tuple[list[str], list[str]]:
     """The actions and object types the trail holds, sorted: the audit filters'
-    choices. Names only (the same for every reader), so not scoped to a team."""
+    choices. Names only (the same for every reader), so not scoped to a team.
+
+    Two DISTINCT scans of the whole trail, so kept in the cache under the
+    chain's head: an append moves the head and the next read scans again.
+    """
+    head = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    key = f"audit-vocabulary:{head}"
+    found = cache.get(key)
+    if found is None:
+        found = _audit_vocabulary_scan()
+        cache.set(key, found, timeout=24 * 3600)
+    return found[0], found[1]
+
+
+def _audit_vocabulary_scan() -> tuple[list[str], list[str]]:
     events = AuditEvent.objects.order_by()
     actions = events.values_list("action", flat=True).distinct().order_by("action")
     types = (

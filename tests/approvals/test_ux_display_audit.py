@@ -63,6 +63,15 @@ def test_action_and_object_type_are_picked_from_what_the_trail_holds(
     assert '<option value="jobs.optimizationrequest">request</option>' in html
 
 
+def test_an_action_first_recorded_after_a_page_view_is_offered_at_the_next(
+    client, auditor, alpha, ana, make_request
+):
+    # The choices are cached under the chain's head, which every append moves.
+    assert "request.submitted" not in options(get(client, auditor), "action")
+    make_request(ana, "t", team=alpha)
+    assert "request.submitted" in options(get(client, auditor), "action")
+
+
 def test_picking_an_action_shows_only_its_events(client, auditor, alpha, ana, make_request):
     make_request(ana, "t", team=alpha)
     shown = table(get(client, auditor, action=AuditAction.PERMISSION_GRANTED))
