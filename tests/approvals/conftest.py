@@ -31,6 +31,17 @@ def team(make_team: Any) -> Any:
 
 
 @pytest.fixture
+def alpha(make_team: Any) -> Any:
+    """The audit page tests' team."""
+    return make_team("alpha")
+
+
+@pytest.fixture
+def auditor(make_user: Any, alpha: Any) -> Any:
+    return make_user("aud", "auditor", team=alpha)
+
+
+@pytest.fixture
 def make_request(db: Any) -> Callable[..., Any]:
     """A request row with its grants and submission event, without the solver
     pipeline: the permission and audit tests do not depend on quantum."""

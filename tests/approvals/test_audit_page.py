@@ -22,16 +22,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def alpha(make_team):
-    return make_team("alpha")
-
-
-@pytest.fixture
-def auditor(make_user, alpha):
-    return make_user("aud", "auditor", team=alpha)
-
-
-@pytest.fixture
 def page_as(client):
     def get(user, path="/audit/", **params):
         client.force_login(user)

@@ -15,16 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def alpha(make_team):
-    return make_team("alpha")
-
-
-@pytest.fixture
-def auditor(make_user, alpha):
-    return make_user("aud", "auditor", team=alpha)
-
-
-@pytest.fixture
 def ana(make_user, alpha):
     return make_user("ana.b", "analyst", team=alpha)
 
