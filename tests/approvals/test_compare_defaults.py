@@ -144,6 +144,18 @@ def quantum_best(run: Run, best: float, **metrics: Any) -> None:
 # 1. The run pair it opens with -----------------------------------------------------
 
 
+def failed_qaoa_run(req):
+    """A quantum run of ``req`` that failed: no answer to compare."""
+    return Run.objects.create(
+        request=req,
+        solver="qaoa",
+        kind="quantum",
+        backend="aer_statevector",
+        status=RunStatus.FAILED,
+        error_message="the backend went away",
+    )
+
+
 def test_the_page_opens_on_the_best_quantum_run_against_the_best_classical_run(ana, team):
     req = ranked_request(ana, team=team, counts=POOR_COUNTS, noisy_counts=SQUARE_COUNTS)
     poor, good = req.runs.filter(solver="qaoa").order_by("id")
@@ -160,14 +172,7 @@ def test_the_page_opens_on_the_best_quantum_run_against_the_best_classical_run(a
 
 def test_with_no_quantum_answer_the_two_best_classical_runs_are_compared(ana):
     req = solved(ana, [{"name": "local_search"}, {"name": "exact"}])
-    Run.objects.create(
-        request=req,
-        solver="qaoa",
-        kind="quantum",
-        backend="aer_statevector",
-        status=RunStatus.FAILED,
-        error_message="the backend went away",
-    )
+    failed_qaoa_run(req)
     exact, local = req.runs.get(solver="exact"), req.runs.get(solver="local_search")
     _, page = opened(browser(ana), f"/requests/{req.pk}/compare/")
     # Both cut 4 of 5 edges; the exact search's answer is proven, so it ranks first.
@@ -294,14 +299,7 @@ def test_a_ratio_undefined_at_zero_says_so(ana, team):
 
 def test_a_failed_run_has_no_ratio_and_the_page_says_why(ana):
     req = solved(ana, [{"name": "exact"}])
-    failed = Run.objects.create(
-        request=req,
-        solver="qaoa",
-        kind="quantum",
-        backend="aer_statevector",
-        status=RunStatus.FAILED,
-        error_message="the backend went away",
-    )
+    failed = failed_qaoa_run(req)
     html, page = ratio_row(browser(ana), req, failed, req.runs.get(solver="exact"))
     assert page.rows["Approximation ratio"] == ["—", "1.0000"]
     assert f"A: Run #{failed.pk} has no best objective to measure." in html
