@@ -118,7 +118,8 @@ class BackendConfigAdmin(admin.ModelAdmin[BackendConfig]):
             http_request=request,
         )
 
-    @admin.action(description="Test connection")
+    # A test writes the row's health and uses its credentials: an operator's action.
+    @admin.action(description="Test connection", permissions=["change"])
     def test_connection(self, request: HttpRequest, queryset: QuerySet[BackendConfig]) -> None:
         for config in queryset:
             result = backend_test_connection(

@@ -93,7 +93,7 @@ class BackendOutput(serializers.ModelSerializer[BackendConfig]):
 
 
 class BackendsApi(JobsApi):
-    """Every configured backend (admins)."""
+    """Every configured backend (admins and operators)."""
 
     @extend_schema(
         parameters=[PageFilterSerializer],
@@ -106,7 +106,8 @@ class BackendsApi(JobsApi):
 
 
 class BackendDetailApi(JobsApi):
-    """One backend (admins); PATCH changes its settings and, write-only, its credentials."""
+    """One backend (admins and operators read it); PATCH (operators) changes its settings and,
+    write-only, its credentials."""
 
     class BackendPatchInputSerializer(StrictSerializer):
         enabled = serializers.BooleanField(required=False)
@@ -157,7 +158,7 @@ class BackendDetailApi(JobsApi):
 
 
 class BackendTestApi(JobsApi):
-    """Test the connection: a tiny job on a simulator, a status call on IBM hardware."""
+    """Test the connection (operators): a tiny job on a simulator, a status call on IBM hardware."""
 
     class ConnectionTestSerializer(serializers.Serializer[Any]):
         ok = serializers.BooleanField()

@@ -2,8 +2,9 @@
 
 Budgets belong to teams: an admin reads and changes the budgets of their own
 teams (a superuser, every team's); another team's budget is a 404, the same
-answer as one that does not exist. Backends are deployment-wide: the admin
-role reads and changes all of them.
+answer as one that does not exist. Backends are deployment-wide, shared by
+every team: admins and operators read all of them, and only operators change
+them (a price or a limit changed for one team is changed for all).
 """
 
 from __future__ import annotations
@@ -46,7 +47,11 @@ def backend_list_for_user(user: Any) -> QuerySet[BackendConfig]:
 
 
 def backend_get_for_user(user: Any, name: str, *, change: bool = False) -> BackendConfig:
-    access_check(user, CHANGE_BACKENDS if change else VIEW_BACKENDS, "Backends")
+    access_check(user, VIEW_BACKENDS, "Backends")
+    if change and not user.has_perm(CHANGE_BACKENDS):
+        raise PermissionDenied(
+            "Backends are shared by every team: changing or testing one is for operators."
+        )
     found = BackendConfig.objects.filter(name=name).first()
     if found is None:
         raise Http404(f"No backend named {name!r}.")

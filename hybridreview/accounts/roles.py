@@ -12,7 +12,12 @@ APPROVER = "approver"
 ADMIN = "admin"
 CONSUMER = "consumer"
 AUDITOR = "auditor"
-ROLES = (ANALYST, APPROVER, ADMIN, CONSUMER, AUDITOR)
+# Backends are shared by every team: a price, a limit or a credential changed
+# for one team changes it for all, so changing them is a platform role of its
+# own, not any team admin's. Admins read them (and configure their teams'
+# budgets, quotas and policies).
+OPERATOR = "operator"
+ROLES = (ANALYST, APPROVER, ADMIN, CONSUMER, AUDITOR, OPERATOR)
 
 # "app_label.codename"; a permission of an app that is not migrated yet is
 # skipped and picked up on the next post_migrate.
@@ -28,7 +33,6 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     ADMIN: (
         "quantum.view_backendconfig",
-        "quantum.change_backendconfig",
         "jobs.view_budget",
         "jobs.change_budget",
         "jobs.view_teamquota",
@@ -42,10 +46,17 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     CONSUMER: ("approvals.view_decision",),
     AUDITOR: ("approvals.view_auditevent", "approvals.view_decision"),
+    OPERATOR: (
+        "quantum.view_backendconfig",
+        "quantum.add_backendconfig",
+        "quantum.change_backendconfig",
+    ),
 }
 
 
 def ensure_roles(**_: Any) -> None:
+    """Each role's group holds exactly its permissions: one a role no longer has
+    (admins changed backends before the operator role) is taken away."""
     for role in ROLES:
         group, _created = Group.objects.get_or_create(name=role)
         wanted = ROLE_PERMISSIONS[role]
@@ -56,7 +67,7 @@ def ensure_roles(**_: Any) -> None:
             ).select_related("content_type")
             if f"{p.content_type.app_label}.{p.codename}" in wanted
         ]
-        group.permissions.add(*perms)
+        group.permissions.set(perms)
 
 
 def user_roles(user: Any) -> set[str]:

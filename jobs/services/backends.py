@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 BACKEND_TESTED = "backend.tested"
 CREDENTIALS_ROTATED = "backend.credentials_rotated"
-# What an admin may change through the API (credentials go separately: write-only).
+# What an operator may change through the API (credentials go separately: write-only).
 EDITABLE_FIELDS = (
     "enabled",
     "device",
@@ -67,7 +67,7 @@ def backend_name_error(name: str) -> str | None:
     enabled = ", ".join(enabled_backend_names()) or "none"
     if config is None:
         return f"no backend named {name!r} is configured; enabled backends: {enabled}"
-    return f"{name} is disabled by an admin; enabled backends: {enabled}"
+    return f"{name} is disabled by an operator; enabled backends: {enabled}"
 
 
 def backend_spec_for(
@@ -85,7 +85,7 @@ def backend_spec_for(
     if config is None:
         raise BackendError(f"backend {name} is not configured", permanent=True)
     if for_new_work and not config.enabled:
-        raise BackendError(f"backend {name} was disabled by an admin", permanent=True)
+        raise BackendError(f"backend {name} was disabled by an operator", permanent=True)
     return config.to_spec(with_credentials=with_credentials)
 
 
@@ -140,7 +140,7 @@ def backend_refusal(
         return "backend", f"no backend named {name!r} is configured; enabled backends: {enabled}"
     if not config.enabled:
         enabled = ", ".join(enabled_backend_names()) or "none"
-        return "backend", f"{name} is disabled by an admin; enabled backends: {enabled}"
+        return "backend", f"{name} is disabled by an operator; enabled backends: {enabled}"
     if qubits > config.max_qubits:
         return (
             "backend",

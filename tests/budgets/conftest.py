@@ -43,6 +43,15 @@ def admin(make_user: Callable[..., Any], team: Any) -> Any:
 
 
 @pytest.fixture
+def operator(make_user: Callable[..., Any], team: Any) -> Any:
+    """Changes and tests backends, which every team shares (admins only read them)."""
+    user = make_user("ops", "operator", team=team)
+    user.is_staff = True
+    user.save()
+    return user
+
+
+@pytest.fixture
 def priced(db: Any) -> Callable[..., BackendConfig]:
     """Give a configured backend a cost model: priced("aer_statevector", per_task="1")."""
 

@@ -75,9 +75,41 @@ def test_admins_list_backends_with_prices_limits_and_health(admin, client_as):
     assert "credentials" not in by_name["aer_statevector"]
 
 
-def test_patching_a_backend_changes_it_and_audits_before_and_after(admin, client_as):
+def test_a_team_admin_reads_backends_but_may_not_change_or_test_them(admin, client_as, priced):
+    # Backends are shared by every team: a price one team's admin set would
+    # move every other team's budget. Changing them is the operator's role.
+    config = priced("aer_statevector", per_shot="0.001")
+    client = client_as(admin)
+    events = AuditEvent.objects.count()
+    assert client.get("/api/v1/backends/aer_statevector/").status_code == 200
+    changed = client.patch(
+        "/api/v1/backends/aer_statevector/", {"cost_per_shot": "0"}, format="json"
+    )
+    tested = client.post("/api/v1/backends/aer_statevector/test/", format="json")
+    for response in (changed, tested):
+        assert response.status_code == 403
+        assert "operators" in response.json()["detail"]
+    config.refresh_from_db()
+    assert config.cost_per_shot == Decimal("0.001") and config.last_test_at is None
+    assert AuditEvent.objects.count() == events
+
+
+def test_the_django_admin_shows_backends_read_only_to_a_team_admin(admin, client, priced):
+    config = priced("aer_statevector", per_shot="0.001")
+    client.force_login(admin)
+    url = f"/admin/quantum/backendconfig/{config.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert client.post(url, {"cost_per_shot": "0"}).status_code == 403
+    listing = client.get("/admin/quantum/backendconfig/").content.decode()
+    assert "test_connection" not in listing  # the action is the operator's
+    config.refresh_from_db()
+    assert config.cost_per_shot == Decimal("0.001")
+
+
+def test_patching_a_backend_changes_it_and_audits_before_and_after(operator, client_as):
     url = "/api/v1/backends/aer_noisy:fake_torino/"
-    response = client_as(admin).patch(
+    response = client_as(operator).patch(
         url, {"enabled": False, "cost_per_shot": "0.0002", "reason": "maintenance"}, format="json"
     )
     assert response.status_code == 200, response.content
@@ -89,7 +121,7 @@ def test_patching_a_backend_changes_it_and_audits_before_and_after(admin, client
         "cost_per_shot": "0.000200",
         "name": "aer_noisy:fake_torino",
     }
-    assert event.reason == "maintenance" and event.actor_id == admin.id
+    assert event.reason == "maintenance" and event.actor_id == operator.id
 
 
 @pytest.mark.parametrize(
@@ -108,8 +140,8 @@ def test_patching_a_backend_changes_it_and_audits_before_and_after(admin, client
         ({"options": {"optimisation_level": 1}}, "options.optimisation_level"),
     ],
 )
-def test_a_bad_backend_change_is_a_400_naming_the_field(admin, client_as, body, field):
-    response = client_as(admin).patch(
+def test_a_bad_backend_change_is_a_400_naming_the_field(operator, client_as, body, field):
+    response = client_as(operator).patch(
         "/api/v1/backends/aer_noisy:fake_torino/", body, format="json"
     )
     assert response.status_code == 400, response.content
@@ -117,17 +149,17 @@ def test_a_bad_backend_change_is_a_400_naming_the_field(admin, client_as, body, 
     assert not AuditEvent.objects.filter(action="backend.changed").exists()
 
 
-def test_valid_backend_options_are_saved(admin, client_as):
+def test_valid_backend_options_are_saved(operator, client_as):
     body = {"options": {"optimization_level": 1, "noise": "depolarizing", "trajectories": 64}}
-    response = client_as(admin).patch(
+    response = client_as(operator).patch(
         "/api/v1/backends/aer_noisy:fake_torino/", body, format="json"
     )
     assert response.status_code == 200, response.content
     assert response.json()["options"] == body["options"]
 
 
-def test_testing_a_backend_through_the_api(admin, client_as):
-    response = client_as(admin).post("/api/v1/backends/aer_mps/test/", format="json")
+def test_testing_a_backend_through_the_api(operator, client_as):
+    response = client_as(operator).post("/api/v1/backends/aer_mps/test/", format="json")
     assert response.status_code == 200
     assert response.json()["ok"] is True and response.json()["latency_ms"] > 0
 

@@ -1,4 +1,4 @@
-"""Backends as admins configure them: limits at submit, disabled backends, connection tests."""
+"""Backends as operators configure them: limits at submit, disabled backends, connection tests."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ def test_a_disabled_backend_is_refused_naming_it_and_nothing_is_saved(submit):
     with pytest.raises(InvalidInput) as caught:
         submit()
     message = _errors(caught.value)["solvers[0].backend"]
-    assert message.startswith("aer_statevector is disabled by an admin; enabled backends: aer_mps")
+    assert message.startswith(
+        "aer_statevector is disabled by an operator; enabled backends: aer_mps"
+    )
     assert OptimizationRequest.objects.count() == Run.objects.count() == 0
 
 
@@ -85,7 +87,7 @@ def test_a_backend_disabled_after_submission_fails_its_run_and_frees_the_reserva
     BackendConfig.objects.filter(name="aer_statevector").update(enabled=False)
     run = work(req).runs.get()
     assert run.status == RunStatus.FAILED
-    assert run.error_message == "backend aer_statevector was disabled by an admin"
+    assert run.error_message == "backend aer_statevector was disabled by an operator"
     assert sorted(LedgerEntry.objects.filter(run=run).values_list("kind", flat=True)) == [
         "release",
         "reserve",

@@ -93,10 +93,12 @@ def test_storing_credentials_without_a_key_fails_loudly(db, settings):
 
 
 def test_the_api_says_503_naming_the_setting_when_credentials_cannot_be_stored(
-    admin, client_as, settings
+    operator, client_as, settings
 ):
     settings.CREDENTIALS_KEYS = []
-    response = client_as(admin).patch(URL, {"credentials": TOKEN, "enabled": True}, format="json")
+    response = client_as(operator).patch(
+        URL, {"credentials": TOKEN, "enabled": True}, format="json"
+    )
     assert response.status_code == 503
     assert "CREDENTIALS_KEYS is not set" in response.json()["detail"]
     assert TOKEN not in response.content.decode()
@@ -114,9 +116,9 @@ def test_a_malformed_key_is_named_by_position_not_echoed(db, settings):
 
 
 def test_the_api_takes_credentials_and_only_ever_says_whether_there_are_some(
-    admin, client_as, caplog
+    operator, client_as, caplog
 ):
-    client = client_as(admin)
+    client = client_as(operator)
     with caplog.at_level(logging.DEBUG):
         response = client.patch(URL, {"credentials": TOKEN}, format="json")
         listed = client.get("/api/v1/backends/")
@@ -133,14 +135,14 @@ def test_the_api_takes_credentials_and_only_ever_says_whether_there_are_some(
     assert BackendConfig.objects.get(name=IBM).to_spec(with_credentials=True).token == TOKEN
 
 
-def test_null_credentials_clear_them(admin, client_as):
+def test_null_credentials_clear_them(operator, client_as):
     _store()
-    response = client_as(admin).patch(URL, {"credentials": None}, format="json")
+    response = client_as(operator).patch(URL, {"credentials": None}, format="json")
     assert response.json()["has_credentials"] is False
     assert BackendConfig.objects.get(name=IBM).credentials_encrypted == ""
 
 
-def test_a_failed_connection_test_never_shows_the_token(admin, caplog):
+def test_a_failed_connection_test_never_shows_the_token(operator, caplog):
     config = _store()
     BackendConfig.objects.filter(pk=config.pk).update(channel="ibm_cloud", instance="crn:nope")
     config.refresh_from_db()
@@ -154,7 +156,7 @@ def test_a_failed_connection_test_never_shows_the_token(admin, caplog):
     previous = register_backend("ibm_runtime", refusing)
     try:
         with caplog.at_level(logging.DEBUG):
-            result = backend_test_connection(config=config, actor=admin)
+            result = backend_test_connection(config=config, actor=operator)
     finally:
         register_backend("ibm_runtime", previous)  # type: ignore[arg-type]
     assert not result.ok
@@ -168,9 +170,9 @@ def test_a_failed_connection_test_never_shows_the_token(admin, caplog):
         assert TOKEN not in text
 
 
-def test_the_admin_form_never_renders_stored_credentials(admin, client):
+def test_the_admin_form_never_renders_stored_credentials(operator, client):
     config = _store()
-    client.force_login(admin)
+    client.force_login(operator)
     page = client.get(f"/admin/quantum/backendconfig/{config.pk}/change/")
     assert page.status_code == 200
     html = page.content.decode()
@@ -178,9 +180,9 @@ def test_the_admin_form_never_renders_stored_credentials(admin, client):
     assert config.credentials_encrypted not in html
 
 
-def test_the_admin_form_keeps_credentials_when_left_empty_and_audits_changes(admin, client):
+def test_the_admin_form_keeps_credentials_when_left_empty_and_audits_changes(operator, client):
     config = _store()
-    client.force_login(admin)
+    client.force_login(operator)
     form = {
         "enabled": "on",
         "device": "",
@@ -202,20 +204,20 @@ def test_the_admin_form_keeps_credentials_when_left_empty_and_audits_changes(adm
     assert config.to_spec(with_credentials=True).token == TOKEN
     event = AuditEvent.objects.filter(action="backend.changed").latest("seq")
     assert event.before == {"enabled": False, "max_qubits": 133}
-    assert event.actor_id == admin.id
+    assert event.actor_id == operator.id
 
 
-def test_changing_credentials_in_the_service_is_audited_without_them(admin):
+def test_changing_credentials_in_the_service_is_audited_without_them(operator):
     config = BackendConfig.objects.get(name=IBM)
-    backend_config_update(config=config, actor=admin, changes={}, credentials=TOKEN)
+    backend_config_update(config=config, actor=operator, changes={}, credentials=TOKEN)
     event = AuditEvent.objects.get(action="backend.changed")
     assert event.before == {"has_credentials": False}
     assert event.after == {"has_credentials": True, "name": IBM}
 
 
-def test_the_admin_form_shows_a_bad_option_at_its_field_instead_of_failing(admin, client):
+def test_the_admin_form_shows_a_bad_option_at_its_field_instead_of_failing(operator, client):
     config = BackendConfig.objects.get(name="aer_noisy:fake_torino")
-    client.force_login(admin)
+    client.force_login(operator)
     form = {
         "enabled": "on",
         "device": "fake_torino",

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from jobs.models import LedgerEntry
+from quantum.models import BackendConfig
 from tests.budgets.conftest import TINY_QAOA, maxcut
 from tests.jobs.conftest import work
 
@@ -53,12 +54,12 @@ def test_the_budgets_page_flags_raised_alerts(browser, admin, budget):
     assert "80% passed" in html
 
 
-def test_the_backends_page_shows_health_queue_and_usage(browser, admin, submit, priced, budget):
+def test_the_backends_page_shows_health_queue_and_usage(browser, operator, submit, priced, budget):
     priced("aer_statevector", per_task="1", per_shot="0.001")
     budget(limit="10")
     work(submit(shots=1000))
     submit(seed=8)  # queued
-    client = browser(admin)
+    client = browser(operator)
     response = client.post("/backends/aer_statevector/test/")
     assert response.status_code == 302
     html = client.get("/backends/").content.decode()
@@ -78,8 +79,19 @@ def test_the_admin_pages_are_403_for_other_roles(browser, analyst, url):
     assert browser(analyst).get(url).status_code == 403
 
 
-def test_only_admins_may_test_a_connection(browser, analyst):
-    assert browser(analyst).post("/backends/aer_statevector/test/").status_code == 403
+def test_only_operators_may_test_a_connection(browser, analyst, admin):
+    for user in (analyst, admin):
+        assert browser(user).post("/backends/aer_statevector/test/").status_code == 403
+    assert not BackendConfig.objects.get(name="aer_statevector").last_test_at
+
+
+def test_admins_read_backends_and_are_told_who_changes_them(browser, admin, operator):
+    html = browser(admin).get("/backends/").content.decode()
+    assert '<tr data-backend="aer_statevector">' in html
+    assert "Test connection" not in html and "/change/" not in html
+    assert "operators change and test them" in html
+    html = browser(operator).get("/backends/").content.decode()
+    assert "Test connection" in html and "operators change and test them" not in html
 
 
 def test_the_admin_nav_links_to_budgets_and_backends(browser, admin, analyst):

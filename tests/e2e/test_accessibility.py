@@ -27,7 +27,12 @@ def world(make_team: Any, make_user: Any, password: str) -> dict[str, Any]:
     team = make_team("demo")
     ana = make_user("ana", "analyst", team=team)
     apo = make_user("apo", "approver", team=team)
-    for name, role in (("con", "consumer"), ("aud", "auditor"), ("adm", "admin")):
+    for name, role in (
+        ("con", "consumer"),
+        ("aud", "auditor"),
+        ("adm", "admin"),
+        ("ops", "operator"),
+    ):
         make_user(name, role, team=team)
     waiting = ranked_request(ana, team=team, title="awaiting sign-off")
     decided = ranked_request(ana, team=team, title="decided")
@@ -73,6 +78,7 @@ def _pages(world: dict[str, Any]) -> dict[str, list[str]]:
         # Evidence packs are for reviewers and auditors (consumers get 403).
         "aud": ["/audit/", f"/decisions/{d}/evidence/"],
         "adm": ["/policies/", "/teams/demo/policy/", "/budgets/", "/backends/"],
+        "ops": ["/backends/"],  # with the actions an admin does not see
     }
 
 

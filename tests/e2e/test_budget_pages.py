@@ -74,11 +74,12 @@ def test_the_estimate_warns_before_submitting_a_run_that_would_outlast_its_deadl
     assert probe.console_errors == [] and probe.failed_requests == []
 
 
-def test_an_admin_sees_spend_drawn_and_tests_a_backend(
+def test_an_admin_sees_spend_drawn_and_an_operator_tests_a_backend(
     open_page, login, live_server, make_user, password, priced_team
 ):
     analyst = make_user("ana", "analyst", team=priced_team)
     make_user("adm", "admin", team=priced_team)
+    make_user("ops", "operator", team=priced_team)
     req = services.request_submit(
         requester=analyst, problem=SQUARE, solvers=[QAOA], shots=1000, enqueue=False
     ).request
@@ -92,6 +93,10 @@ def test_an_admin_sees_spend_drawn_and_tests_a_backend(
     for figure in ("team-figure", "backend-figure"):
         page.locator(f'[data-figure="{figure}"] .main-svg').first.wait_for(timeout=30_000)
     probe.screenshot("budgets")
+    assert probe.console_errors == [] and probe.failed_requests == []
+    probe = open_page()
+    login(probe, "ops", password)
+    page = probe.page
     page.goto(f"{live_server.url}/backends/")
     row = page.locator('tr[data-backend="aer_mps"]')
     row.get_by_role("button", name="Test connection").click()

@@ -37,7 +37,7 @@ def world(make_team: Any, make_user: Any, password: str) -> dict[str, Any]:
     team = make_team("demo")
     ana = make_user("ana", "analyst", team=team)
     apo = make_user("apo", "approver", team=team)
-    for name, role in (("aud", "auditor"), ("adm", "admin")):
+    for name, role in (("aud", "auditor"), ("adm", "admin"), ("ops", "operator")):
         make_user(name, role, team=team)
     req = ranked_request(ana, team=team, title="a request with a fairly long title for a table")
     review.request_recommend(request=req, actor=ana, candidate_id=best(req).pk, comment="ok")
@@ -74,6 +74,7 @@ def _signed_in(open_page: Any, login: Any, username: str, password: str) -> Any:
         ("aud", "/audit/", {"audit-table"}),
         ("aud", "/decisions/{decision}/evidence/", {"evidence-runs", "evidence-audit"}),
         ("adm", "/backends/", {"backend-table"}),
+        ("ops", "/backends/", {"backend-table"}),  # with the Actions column
     ],
 )
 def test_wide_tables_fit_a_1024_pixel_screen(
@@ -96,7 +97,7 @@ def test_wide_tables_fit_a_1024_pixel_screen(
 
 
 def test_the_backends_actions_are_on_screen_at_1024(open_page, login, live_server, password, world):
-    probe = _signed_in(open_page, login, "adm", password)
+    probe = _signed_in(open_page, login, "ops", password)
     page = probe.page
     page.goto(f"{live_server.url}/backends/")
     button = page.locator('tr[data-backend="aer_mps"]').get_by_role(

@@ -19,12 +19,15 @@ def test_seed_demo_creates_every_demo_user_with_their_role_and_is_idempotent(cli
         "admin": "admin",
         "consumer": "consumer",
         "auditor": "auditor",
+        "operator": "operator",
     }
     assert {u.username for u in users} == set(expected)
     for username, role in expected.items():
         user = users.get(username=username)
         assert user.groups.filter(name=role).exists()
         assert client.login(username=username, password="demo-pass-1")
+        # The Django admin is for the roles that configure backends and budgets.
+        assert user.is_staff == (role in ("admin", "operator"))
 
 
 def test_seed_demo_generates_and_prints_a_password_when_none_is_set(capsys, settings):

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from hybridreview.accounts.roles import ADMIN, ANALYST, APPROVER, AUDITOR, CONSUMER
+from hybridreview.accounts.roles import ADMIN, ANALYST, APPROVER, AUDITOR, CONSUMER, OPERATOR
 from hybridreview.accounts.services import membership_add, team_create
 
 DEMO_USERS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -20,6 +20,7 @@ DEMO_USERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("admin", (ADMIN,)),
     ("consumer", (CONSUMER,)),
     ("auditor", (AUDITOR,)),
+    ("operator", (OPERATOR,)),
 )
 
 
@@ -44,8 +45,8 @@ class Command(BaseCommand):
                     defaults={"first_name": username.capitalize(), "last_name": "Demo"},
                 )
                 user.set_password(password)
-                # Django admin access for the role that configures backends and budgets.
-                user.is_staff = ADMIN in roles
+                # Django admin access for the roles that configure backends and budgets.
+                user.is_staff = bool({ADMIN, OPERATOR} & set(roles))
                 user.save()
                 membership_add(team=team, user=user, roles=roles)
         if not options["no_examples"]:
