@@ -139,13 +139,28 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler404: JSON in the API's error shape under /api/, the page elsewhere."""
     if not _is_api(request):
         return defaults.page_not_found(request, exception)
+    return unknown_endpoint(request)
+
+
+UNKNOWN_ENDPOINT = "api-unknown-endpoint"
+
+
+def unknown_endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """The JSON 404 for a path under /api/ that names no endpoint.
+
+    Routed as the last URL pattern under /api/ as well as being the 404
+    handler's answer there: under DEBUG Django answers an unresolved path
+    with its HTML debug page and never calls handler404, so `make run` gave
+    API clients HTML where production gave JSON.
+    """
     message = f"No API endpoint at {request.path}."
     if not request.path.endswith("/"):
         try:
-            resolve(request.path + "/")
-            message += f" Did you mean {request.path}/ (API paths end with a slash)?"
+            match = resolve(request.path + "/")
         except Resolver404:
-            pass
+            match = None
+        if match is not None and match.url_name != UNKNOWN_ENDPOINT:
+            message += f" Did you mean {request.path}/ (API paths end with a slash)?"
     return JsonResponse(error_body(message), status=status.HTTP_404_NOT_FOUND)
 
 

@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from approvals import urls as approvals_urls
-from hybridreview import health, pages
+from hybridreview import api, health, pages
 from hybridreview.accounts.views import TokenCreateApi, TokenRevokeApi
 from jobs import urls as jobs_urls
 
@@ -31,6 +31,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: any other path under /api/ is a JSON 404, in DEBUG too.
+    re_path(r"^api/", api.unknown_endpoint, name=api.UNKNOWN_ENDPOINT),
 ]
 
 handler404 = "hybridreview.api.not_found"

@@ -357,6 +357,19 @@ def test_a_post_without_the_trailing_slash_gets_a_json_404_naming_the_right_path
     assert _no_rows()
 
 
+@pytest.mark.parametrize("debug", [False, True])
+def test_api_paths_answer_json_404s_under_debug_too(ana, settings, debug):
+    # Under DEBUG (make run) Django answers an unresolved path with its HTML
+    # debug page, never calling handler404; API clients must get JSON anyway.
+    settings.DEBUG = debug
+    for method, path in (("post", URL.rstrip("/")), ("get", "/api/v1/nothing-here/")):
+        response = getattr(ana, method)(path, body(), format="json")
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+    assert "Did you mean" not in ana.get("/api/v1/nothing-here").json()["detail"]
+    assert _no_rows()
+
+
 def test_an_unknown_api_path_gets_json_and_a_page_path_gets_the_page(ana):
     api = ana.get("/api/v1/nothing-here/")
     assert api.status_code == 404 and api.json()["errors"] == []
