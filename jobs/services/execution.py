@@ -148,7 +148,7 @@ def runs_claim(*, run_ids: Sequence[int], worker: str = "") -> list[Run]:
     next attempt, in one transaction; the claimed runs, by id."""
     now = timezone.now()
     with transaction.atomic():
-        requests = _lock_requests_of(run_ids)
+        requests = _lock_requests_of(run_ids, with_problem=True)
         if not requests:
             return []
         claimed = runs_transition(
@@ -423,15 +423,22 @@ def _lock_request_of(run_id: int) -> OptimizationRequest | None:
     return next(iter(_lock_requests_of([run_id]).values()), None)
 
 
-def _lock_requests_of(run_ids: Sequence[int]) -> dict[int, OptimizationRequest]:
+def _lock_requests_of(
+    run_ids: Sequence[int], *, with_problem: bool = False
+) -> dict[int, OptimizationRequest]:
     """Lock the requests of ``run_ids``, in id order (so two groups never wait on each
-    other in a cycle); by id. One query: the run ids select the requests in a subquery."""
+    other in a cycle); by id. One query: the run ids select the requests in a subquery.
+
+    Only a claim reads the problem (to solve it): recording a result, a retry or
+    a failure does not, and a problem may be up to 2 MB of JSON to decode."""
     locked = (
         OptimizationRequest.objects.select_for_update(of=("self",))
         .select_related("team")
         .filter(id__in=Run.objects.filter(id__in=list(run_ids)).values("request_id"))
         .order_by("id")
     )
+    if not with_problem:
+        locked = locked.defer("problem")
     return {request.id: request for request in locked}
 
 

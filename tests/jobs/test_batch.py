@@ -203,3 +203,23 @@ def test_a_batch_key_too_long_for_its_item_suffixes_is_a_400_naming_the_header(a
     assert not OptimizationRequest.objects.exists()
     fits = client.post(BATCH, body, format="json", HTTP_IDEMPOTENCY_KEY="k" * 252)
     assert fits.status_code == 201
+
+
+def test_a_group_reads_each_problem_once_to_solve_it_not_again_to_record(analyst, client_as):
+    # A problem may be 2 MB of JSON: the claim reads it to solve; recording the
+    # results, ranking and auditing do not read it again.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    response = client_as(analyst).post(BATCH, {"requests": _items(3)}, format="json")
+    ids = [r["id"] for r in response.json()["results"]]
+    run_ids = list(Run.objects.filter(request_id__in=ids).values_list("id", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = services.runs_execute_group(run_ids=run_ids, worker="w")
+    assert outcomes == ["succeeded"] * 6
+    problem = '"jobs_optimizationrequest"."problem"'
+    reads = [q["sql"] for q in queries.captured_queries if problem in q["sql"]]
+    assert len(reads) == 1
+    assert set(OptimizationRequest.objects.filter(id__in=ids).values_list("status", flat=True)) == {
+        "ready_for_review"
+    }
