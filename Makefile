@@ -20,7 +20,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo
-	@echo "Log in at http://127.0.0.1:$(PORT)/ as analyst, approver, approver2, admin, consumer or auditor (password above)."
+	@echo "Log in at http://127.0.0.1:$(PORT)/ as analyst, approver, approver2, admin, consumer, auditor or operator (password above)."
 	PORT=$(PORT) exec $(BIN)/python manage.py run_stack --port $(PORT)
 
 test: install
