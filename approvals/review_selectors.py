@@ -6,6 +6,7 @@ take a request the caller already has access to, or scope by the reader.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from typing import Any, cast
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     Exists,
@@ -44,6 +46,7 @@ from approvals.models import (
 )
 from approvals.permissions import requests_for_user, user_may
 from hybridreview.accounts.models import Team
+from jobs.errors import Conflict
 from jobs.models import (
     Candidate,
     LedgerEntry,
@@ -52,7 +55,7 @@ from jobs.models import (
     RequestStatus,
     Run,
 )
-from jobs.selectors_budget import request_cost
+from jobs.selectors_budget import request_cost, requests_settled_credits
 from jobs.solving import CLASSICAL, QUANTUM
 
 Reader = User | AnonymousUser
@@ -199,32 +202,86 @@ def run_best(candidates: list[Candidate], run: Run) -> Candidate | None:
 
 
 # Who may sign ---------------------------------------------------------------
+#
+# The rules of approving, each written once, as the request rows on which it
+# lets a given signer approve. requests_awaiting_signature asks all of them of
+# many rows at once (the pages offer "Sign" only where it will work); the
+# signing service asks them of the one row it has locked and raises the
+# refusal of the first that fails (sign_rule_refusal). The approve grant
+# itself is approvals.permissions' (requests_for_user, access_request).
+
+
+@dataclass(frozen=True)
+class SignRule:
+    name: str
+    holds: Callable[[Reader], Q]  # the requests this rule lets ``user`` approve
+    refusal: Callable[[OptimizationRequest], Exception]  # what to say where it does not
+
+
+def _not_signed(user: Reader) -> Q:
+    # Any live signature, not only approvals: a live rejection is only ever on a
+    # request it rejected (for good), so on a recommended one this is an approval.
+    signed = Signature.objects.filter(
+        request=OuterRef("pk"), signer_id=user.pk, voided_at__isnull=True
+    )
+    return ~Q(Exists(signed))
+
+
+def _not_barred_recommender(user: Reader) -> Q:
+    barred = Recommendation.objects.filter(
+        request=OuterRef("pk"),
+        analyst_id=user.pk,
+        request__team__approval_policy__recommender_may_not_approve=True,
+    )
+    return ~Q(Exists(barred))
+
+
+NOT_REQUESTER = SignRule(
+    "not_requester",
+    lambda user: ~Q(requester_id=user.pk),
+    lambda r: PermissionDenied("You requested this; another approver must sign it."),
+)
+RECOMMENDED = SignRule(
+    "recommended",
+    lambda user: Q(status=RequestStatus.RECOMMENDED),
+    lambda r: Conflict(f"Request {r.pk} is {r.status}; only a recommended request can be signed."),
+)
+NOT_BARRED_RECOMMENDER = SignRule(
+    "not_barred_recommender",
+    _not_barred_recommender,
+    lambda r: PermissionDenied(
+        "Your team's policy does not let the analyst who recommended approve."
+    ),
+)
+NOT_SIGNED = SignRule(
+    "not_signed", _not_signed, lambda r: Conflict("You have already approved this request.")
+)
+# In the order the signing service reports them; rejecting asks the first two.
+APPROVE_RULES = (NOT_REQUESTER, RECOMMENDED, NOT_BARRED_RECOMMENDER, NOT_SIGNED)
+REJECT_RULES = (NOT_REQUESTER, RECOMMENDED)
 
 
 def requests_awaiting_signature(user: Reader) -> QuerySet[OptimizationRequest]:
-    """Recommended requests ``user`` may approve now and has not signed.
-
-    The rules approvals.services.signing enforces when someone signs, asked
-    of many rows at once so pages can offer "Sign" only where it will work:
-    the approve grant (approvals.permissions), never the requester, never
-    the recommending analyst when the team's policy says so, one live
-    signature per person.
-    """
+    """Requests ``user`` may approve now: the approve grant and every APPROVE_RULES."""
     if not user.is_authenticated:
         return OptimizationRequest.objects.none()
-    signed = Signature.objects.filter(request=OuterRef("pk"), signer=user, voided_at__isnull=True)
-    barred_recommender = Recommendation.objects.filter(
-        request=OuterRef("pk"),
-        analyst=user,
-        request__team__approval_policy__recommender_may_not_approve=True,
-    )
-    return (
-        requests_for_user(user, "approve")
-        .filter(status=RequestStatus.RECOMMENDED)
-        .exclude(requester=user)
-        .exclude(Exists(signed))
-        .exclude(Exists(barred_recommender))
-    )
+    return requests_for_user(user, "approve").filter(*(rule.holds(user) for rule in APPROVE_RULES))
+
+
+def sign_rule_refusal(
+    user: Reader, request_obj: OptimizationRequest, rules: tuple[SignRule, ...]
+) -> Exception | None:
+    """The refusal of the first of ``rules`` that ``user`` fails on the request,
+    or None: the rules asked of one row, in one read."""
+    checks = {
+        f"sign_rule_{rule.name}": ExpressionWrapper(rule.holds(user), output_field=BooleanField())
+        for rule in rules
+    }
+    row = OptimizationRequest.objects.filter(pk=request_obj.pk).annotate(**checks)
+    passed = row.values_list(*checks).get()
+    # Only True passes: a rule that reads NULL cannot say yes, so it says no.
+    failed = next((r for r, ok in zip(rules, passed, strict=True) if ok is not True), None)
+    return failed.refusal(request_obj) if failed is not None else None
 
 
 @dataclass(frozen=True)
@@ -251,15 +308,18 @@ def request_sign_off(user: Reader, request_obj: OptimizationRequest) -> SignOff:
 
 
 def approvals_required_of(requests: list[OptimizationRequest]) -> dict[int, int]:
-    """How many approvals each request needs, by id: a page of the queue at a time,
-    since the cost behind the number is one ledger read per request."""
-    policies: dict[int, ApprovalPolicy] = {}
-    required = {}
-    for r in requests:
-        if r.team_id not in policies:
-            policies[r.team_id] = policy_for_team(r.team)
-        required[r.pk] = approvals_required(policies[r.team_id], request_cost_credits(r))
-    return required
+    """How many approvals each request needs, by id: ``approvals_required`` for a
+    page of the queue in two reads (policies, settled credits), whatever its length."""
+    policies = policies_for_teams({r.team_id for r in requests})
+    costs = requests_settled_credits([r.pk for r in requests])
+    return {r.pk: approvals_required(policies[r.team_id], costs[r.pk]) for r in requests}
+
+
+def policies_for_teams(team_ids: Iterable[int]) -> dict[int, ApprovalPolicy]:
+    """``policy_for_team`` of many teams, by team id, in one read."""
+    wanted = set(team_ids)
+    found = {p.team_id: p for p in ApprovalPolicy.objects.filter(team_id__in=wanted)}
+    return {t: found[t] if t in found else ApprovalPolicy(team_id=t) for t in wanted}
 
 
 # The review queue ---------------------------------------------------------

@@ -10,6 +10,7 @@ them (a price or a limit changed for one team is changed for all).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -190,6 +191,17 @@ def request_cost(request: OptimizationRequest) -> dict[str, Any]:
         "reserved": still_reserved,
         "final": not (set(reserved) - closed),
     }
+
+
+def requests_settled_credits(request_ids: Iterable[int]) -> dict[int, Decimal]:
+    """``request_cost(...)["credits"]`` of many requests, by id, in one read: what
+    their runs were charged (the settlements), summed as Decimals."""
+    ids = list(request_ids)
+    totals = dict.fromkeys(ids, ZERO)
+    settled = LedgerEntry.objects.filter(run__request_id__in=ids, kind=LedgerKind.SETTLE)
+    for request_id, credits in settled.values_list("run__request_id", "credits"):
+        totals[request_id] += credits
+    return totals
 
 
 def spend_by_team_month(teams: QuerySet[Team], *, months: int = 12) -> list[dict[str, Any]]:

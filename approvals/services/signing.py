@@ -6,13 +6,18 @@ PermissionDenied and no signature; the refused attempt *is* audited
 because repeated refusals on a signing form are what an auditor looks for.
 Django's ``authenticate`` also records its usual ``auth.login_failed``.
 
-Rules enforced here (the database enforces the first too):
+Rules enforced here (the database enforces the second and fourth too):
+- only a recommended request is signed;
 - the requester never signs their own request;
 - with the team's policy ``recommender_may_not_approve``, the analyst who
   recommended does not approve;
-- one live signature per approver; all live approvals name one candidate;
+- one live signature per approver;
+- all live approvals name one candidate;
 - the request is approved when the live approvals reach the policy's number
   (more above the cost threshold); one rejection rejects it.
+The first four are approvals.review_selectors' sign rules (APPROVE_RULES;
+a rejection asks the first two): written once, asked of many rows by the
+pages that offer "Sign" and of the locked row here, so the two cannot drift.
 """
 
 from __future__ import annotations
@@ -31,7 +36,6 @@ from django.utils import timezone
 from approvals.audit import AuditAction, AuditError, audit_record
 from approvals.digest import signing_digest
 from approvals.models import (
-    ApprovalPolicy,
     Decision,
     Signature,
     SignatureKind,
@@ -39,12 +43,16 @@ from approvals.models import (
 )
 from approvals.permissions import access_request
 from approvals.review_selectors import (
+    APPROVE_RULES,
+    NOT_REQUESTER,
+    REJECT_RULES,
+    SignRule,
     approvals_required,
     live_approvals,
     live_signatures,
     policy_for_team,
     request_cost_credits,
-    request_recommendation,
+    sign_rule_refusal,
 )
 from approvals.services.common import candidate_view, lock_request, ranked_candidate, required_text
 from jobs.errors import Conflict, FieldProblem, InvalidInput
@@ -84,10 +92,10 @@ def request_approve(
     reauthenticate(user=actor, password=password, request_obj=request, http_request=http_request)
     with transaction.atomic():
         locked = lock_request(request.pk)
-        _check_state(locked, expected_digest)
+        _check_state(locked, actor, APPROVE_RULES, expected_digest)
         candidate = ranked_candidate(locked, candidate_id)
         policy = policy_for_team(locked.team)
-        live = _approvals_so_far(locked, actor, candidate, policy)
+        live = _approvals_so_far(locked, candidate)
         now = timezone.now()
         signature = _sign(
             locked, actor, SignatureKind.APPROVE, meaning, candidate, comment, now, http_request
@@ -123,7 +131,7 @@ def request_reject(
     reauthenticate(user=actor, password=password, request_obj=request, http_request=http_request)
     with transaction.atomic():
         locked = lock_request(request.pk)
-        _check_state(locked, expected_digest)
+        _check_state(locked, actor, REJECT_RULES, expected_digest)
         now = timezone.now()
         own = list(live_signatures(locked).filter(signer=actor).values_list("id", flat=True))
         if own:
@@ -218,24 +226,20 @@ def signatures_void_for_request(
 
 
 def _check_signer(request_obj: OptimizationRequest, actor: User) -> None:
+    """Before the password is asked: the approve grant, and never the requester."""
     access_request(actor, request_obj.pk, "approve")
-    if request_obj.requester_id == actor.pk:
-        raise PermissionDenied("You requested this; another approver must sign it.")
+    _enforce(request_obj, actor, (NOT_REQUESTER,))
 
 
-def _approvals_so_far(
-    locked: OptimizationRequest, actor: User, candidate: Candidate, policy: ApprovalPolicy
-) -> list[Signature]:
-    """The live approvals, once the policy's rules about this approver hold."""
-    if policy.recommender_may_not_approve:
-        recommendation = request_recommendation(locked)
-        if recommendation is not None and recommendation.analyst_id == actor.pk:
-            raise PermissionDenied(
-                "Your team's policy does not let the analyst who recommended approve."
-            )
+def _enforce(request_obj: OptimizationRequest, actor: User, rules: tuple[SignRule, ...]) -> None:
+    refusal = sign_rule_refusal(actor, request_obj, rules)
+    if refusal is not None:
+        raise refusal
+
+
+def _approvals_so_far(locked: OptimizationRequest, candidate: Candidate) -> list[Signature]:
+    """The live approvals, once they name no other candidate than ``candidate``."""
     live = list(live_approvals(locked).select_related("candidate"))
-    if any(s.signer_id == actor.pk for s in live):
-        raise Conflict("You have already approved this request.")
     other = next((s for s in live if s.candidate_id != candidate.pk), None)
     if other is not None:
         rank = other.candidate.rank if other.candidate else "?"
@@ -246,11 +250,11 @@ def _approvals_so_far(
     return live
 
 
-def _check_state(locked: OptimizationRequest, expected_digest: str) -> None:
-    if locked.status != RequestStatus.RECOMMENDED:
-        raise Conflict(
-            f"Request {locked.pk} is {locked.status}; only a recommended request can be signed."
-        )
+def _check_state(
+    locked: OptimizationRequest, actor: User, rules: tuple[SignRule, ...], expected_digest: str
+) -> None:
+    """Under the request's lock: the sign rules, then the digest the form was drawn with."""
+    _enforce(locked, actor, rules)
     if expected_digest and expected_digest != signing_digest(locked):
         raise Conflict(
             "The request changed since you opened it (its digest differs); "
