@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from approvals.models import AuditEvent
 from jobs.models import OptimizationRequest, Run
@@ -358,7 +359,7 @@ def test_a_post_without_the_trailing_slash_gets_a_json_404_naming_the_right_path
 
 
 @pytest.mark.parametrize("debug", [False, True])
-def test_api_paths_answer_json_404s_under_debug_too(ana, settings, debug):
+def test_api_paths_answer_json_404s_under_debug_too(ana, analyst, token_for, settings, debug):
     # Under DEBUG (make run) Django answers an unresolved path with its HTML
     # debug page, never calling handler404; API clients must get JSON anyway.
     settings.DEBUG = debug
@@ -368,6 +369,12 @@ def test_api_paths_answer_json_404s_under_debug_too(ana, settings, debug):
         assert response["Content-Type"] == "application/json"
     assert "Did you mean" not in ana.get("/api/v1/nothing-here").json()["detail"]
     assert _no_rows()
+    # A token client sends no CSRF cookie: its POST must reach the JSON 404 too.
+    strict = APIClient(enforce_csrf_checks=True)
+    strict.credentials(HTTP_AUTHORIZATION=f"Token {token_for(analyst)}")
+    for path in (URL.rstrip("/"), "/api/v1/nothing-here/"):
+        response = strict.post(path, body(), format="json")
+        assert response.status_code == 404 and response["Content-Type"] == "application/json"
 
 
 def test_an_unknown_api_path_gets_json_and_a_page_path_gets_the_page(ana):
