@@ -298,21 +298,31 @@ def request_sign_off(user: Reader, request_obj: OptimizationRequest) -> SignOff:
     mine = None
     if user.is_authenticated:
         mine = live_signatures(request_obj).filter(signer_id=user.pk).first()
-    policy = policy_for_team(request_obj.team)
     return SignOff(
         approvals=live_approvals(request_obj).count(),
-        required=approvals_required(policy, request_cost_credits(request_obj)),
+        required=approvals_required_of([request_obj])[request_obj.pk],
         awaiting_me=requests_awaiting_signature(user).filter(pk=request_obj.pk).exists(),
         mine=mine,
     )
 
 
 def approvals_required_of(requests: list[OptimizationRequest]) -> dict[int, int]:
-    """How many approvals each request needs, by id: ``approvals_required`` for a
-    page of the queue in two reads (policies, settled credits), whatever its length."""
+    """How many approvals each request needs, by id: what its decision recorded
+    once it was approved (a later policy change does not rewrite history), else
+    ``approvals_required`` of its team's policy and its cost. A page of the queue
+    in three reads (decisions, policies, settled credits), whatever its length."""
+    ids = [r.pk for r in requests]
+    decided = dict(
+        Decision.objects.filter(request_id__in=ids).values_list("request_id", "approvals_required")
+    )
     policies = policies_for_teams({r.team_id for r in requests})
-    costs = requests_settled_credits([r.pk for r in requests])
-    return {r.pk: approvals_required(policies[r.team_id], costs[r.pk]) for r in requests}
+    costs = requests_settled_credits(ids)
+    return {
+        r.pk: decided[r.pk]
+        if r.pk in decided
+        else approvals_required(policies[r.team_id], costs[r.pk])
+        for r in requests
+    }
 
 
 def policies_for_teams(team_ids: Iterable[int]) -> dict[int, ApprovalPolicy]:

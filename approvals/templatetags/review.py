@@ -20,9 +20,8 @@ from approvals.models import Decision
 from approvals.permissions import may_read_evidence, user_may
 from approvals.review_forms import CommentForm, RecommendForm, RerunForm
 from approvals.review_selectors import (
-    approvals_required,
+    approvals_required_of,
     live_approvals,
-    policy_for_team,
     ranked_candidates,
     request_comments,
     request_cost_credits,
@@ -73,7 +72,7 @@ def review_panels(
         # For the signatures table's caption, which explains voided ones only when there are.
         "any_voided": any(s.voided_at for s in signatures),
         "live": live_approvals(req).count(),
-        "required": approvals_required(policy_for_team(req.team), cost),
+        "required": approvals_required_of([req])[req.pk],
         "cost": cost,
         "decision": Decision.objects.filter(request=req).first(),
         "comments": request_comments(req),
