@@ -12,10 +12,8 @@ import re
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from approvals import services
 from approvals.models import ApprovalPolicy
 from approvals.review_selectors import (
     approvals_required,
@@ -26,8 +24,8 @@ from approvals.review_selectors import (
     requests_awaiting_signature,
 )
 from jobs.models import OptimizationRequest
-from tests.approvals.review_support import best, charge, ranked_request
-from tests.conftest import PASSWORD
+from tests.approvals.review_support import charge, ranked_request
+from tests.approvals.test_ux_review_sign_off import approve, browser, recommend
 
 
 @pytest.fixture
@@ -48,26 +46,6 @@ def people(make_user, teams):
         apo2 = make_user("apo2", "approver", teams=teams)
 
     return People
-
-
-def browser(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def recommend(req, user):
-    services.request_recommend(request=req, actor=user, candidate_id=best(req).pk, comment="best")
-
-
-def approve(req, user):
-    services.request_approve(
-        request=req,
-        actor=user,
-        candidate_id=best(req).pk,
-        meaning="approved for execution",
-        password=PASSWORD,
-    )
 
 
 # One row of each kind the queue draws differently: (team, credits charged, state).
