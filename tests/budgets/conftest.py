@@ -34,21 +34,22 @@ def analyst(make_user: Callable[..., Any], team: Any) -> Any:
     return make_user("ana", "analyst", team=team)
 
 
-@pytest.fixture
-def admin(make_user: Callable[..., Any], team: Any) -> Any:
-    user = make_user("adm", "admin", team=team)
+def _staff(user: Any) -> Any:
+    """``user`` with the Django admin's staff flag, as their role's work needs."""
     user.is_staff = True
     user.save()
     return user
+
+
+@pytest.fixture
+def admin(make_user: Callable[..., Any], team: Any) -> Any:
+    return _staff(make_user("adm", "admin", team=team))
 
 
 @pytest.fixture
 def operator(make_user: Callable[..., Any], team: Any) -> Any:
     """Changes and tests backends, which every team shares (admins only read them)."""
-    user = make_user("ops", "operator", team=team)
-    user.is_staff = True
-    user.save()
-    return user
+    return _staff(make_user("ops", "operator", team=team))
 
 
 @pytest.fixture
