@@ -310,10 +310,16 @@ def approvals_required_of(requests: list[OptimizationRequest]) -> dict[int, int]
     """How many approvals each request needs, by id: what its decision recorded
     once it was approved (a later policy change does not rewrite history), else
     ``approvals_required`` of its team's policy and its cost. A page of the queue
-    in three reads (decisions, policies, settled credits), whatever its length."""
+    in at most three reads (decisions, policies, settled credits), whatever its length."""
     ids = [r.pk for r in requests]
+    # Only an approved request has a decision: read them only when there are some.
+    approved = [r.pk for r in requests if r.status == RequestStatus.APPROVED]
     decided = dict(
-        Decision.objects.filter(request_id__in=ids).values_list("request_id", "approvals_required")
+        Decision.objects.filter(request_id__in=approved).values_list(
+            "request_id", "approvals_required"
+        )
+        if approved
+        else ()
     )
     policies = policies_for_teams({r.team_id for r in requests})
     costs = requests_settled_credits(ids)
