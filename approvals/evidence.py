@@ -30,6 +30,7 @@ from approvals.review_selectors import (
 )
 from approvals.selectors import request_timeline
 from jobs.models import Candidate, OptimizationRequest, Run
+from jobs.optimum import request_optimum, run_ratio
 
 FORMAT = "hybridreview.evidence/1"
 HASH_RULE = (
@@ -52,7 +53,7 @@ def evidence_pack(request_obj: OptimizationRequest) -> dict[str, Any]:
             "settings": request_obj.settings,
             "fingerprint": request_obj.fingerprint,
         },
-        "runs": [_run(run) for run in _runs(request_obj)],
+        **_results(request_obj),
         "candidates": [_candidate(c) for c in _candidates(request_obj)],
         **review_sections(request_obj),
         "audit": _audit(events),
@@ -141,8 +142,18 @@ def _request(r: OptimizationRequest) -> dict[str, Any]:
     }
 
 
-def _runs(r: OptimizationRequest) -> list[Run]:
-    return list(r.runs.select_related("distribution").order_by("id"))
+def _results(r: OptimizationRequest) -> dict[str, Any]:
+    """The runs, each with its approximation ratio against the request's optimum
+    (jobs.optimum: one reference for every run), and that optimum."""
+    runs = list(r.runs.select_related("distribution", "cache_source").order_by("id"))
+    optimum = request_optimum(runs)
+    return {
+        "optimum": optimum.as_dict() if optimum is not None else None,
+        "runs": [
+            _run(run) | {"approximation_ratio": run_ratio(run, optimum, r.sense)["value"]}
+            for run in runs
+        ],
+    }
 
 
 def _run(run: Run) -> dict[str, Any]:

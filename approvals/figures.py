@@ -29,10 +29,9 @@ from approvals.distributions import (
     total_variation_distance,
 )
 from approvals.review_selectors import ranked_candidates, request_recommendation, run_best
-from jobs.models import Candidate, OptimizationRequest, Run, RunStatus, Tier
-from jobs.solving import PROVEN_OPTIMAL_SOLVERS
+from jobs.models import Candidate, OptimizationRequest, Run, RunStatus
+from jobs.optimum import PROVEN, request_optimum, run_ratio
 from quantum import Problem, parse_problem
-from quantum.metrics import approximation_ratio
 
 FIGURES_VERSION = 2  # bump when a figure's shape changes, so cached ones are rebuilt
 FIGURES_CACHE_SECONDS = 7 * 24 * 3600
@@ -265,7 +264,8 @@ def objective_figure(
         if best is not None and best.feasible:
             name = f"#{run.pk} {_label(run)} best"
             lines.append(Mark(best.objective, name, f"#{run.pk} best", SERIES[-1 - n % 3], "dot"))
-    optimum = _optimum(runs, candidates)
+    known = request_optimum(runs)
+    optimum = known.value if known is not None and known.source == PROVEN else None
     if optimum is not None:
         lines.insert(0, Mark(optimum, "optimum", "optimum", "#111827", "dash"))
     data.extend(_vlines(lines, top, [*_floats(centres), *(m.x for m in lines)]))
@@ -363,22 +363,6 @@ def _vlines(marks: list[Mark], top: float, xs: list[float]) -> list[dict[str, An
             }
         )
     return traces
-
-
-def _optimum(runs: list[Run], candidates: list[Candidate]) -> float | None:
-    """The proven optimum: a proving solver's best, else one a run's metrics carry
-    (QAOA computes it exactly for small problems)."""
-    for run in runs:
-        if _source(run).solver in PROVEN_OPTIMAL_SOLVERS:
-            best = run_best(candidates, run)
-            if best is not None and best.feasible:
-                return float(best.objective)
-    for run in runs:
-        metrics = run.metrics or {}
-        optimum = metrics.get("optimum")
-        if isinstance(optimum, int | float) and metrics.get("optimum_source") == "exact":
-            return float(optimum)
-    return None
 
 
 # 3. The optimiser's convergence --------------------------------------------
@@ -653,12 +637,12 @@ def compare_runs_figures(
 ) -> dict[str, Any]:
     """Each run's measurement distribution, their objective values overlaid, the
     total variation distance between the two distributions when both sampled,
-    and the two runs' approximation ratios (``ratios``: see ``compare_ratio``)
-    against the request's optimum, which any of ``every_run`` (the request's
-    runs) may have found."""
+    and the two runs' approximation ratios (``ratios``: see
+    ``jobs.optimum.run_ratio``) against the request's optimum, which any of
+    ``every_run`` (the request's runs) may have found."""
     problem = parse_problem(request_obj.problem, request_obj.schema_version)
     candidates = ranked_candidates(request_obj)
-    optimum, source = _compare_optimum(every_run, candidates)
+    optimum = request_optimum(every_run)
     runs = [a, b] if a.pk != b.pk else [a]
     sampled = {
         run.pk: outcomes_of(run.distribution)
@@ -680,48 +664,10 @@ def compare_runs_figures(
     return {
         "figures": [asdict(f) for f in figures],
         "tvd": tvd,
-        "optimum": optimum,
-        "optimum_source": source,
-        "ratios": [compare_ratio(run, optimum, request_obj.sense) for run in (a, b)],
+        "optimum": optimum.value if optimum is not None else None,
+        "optimum_source": optimum.words if optimum is not None else "",
+        "ratios": [run_ratio(run, optimum, request_obj.sense) for run in (a, b)],
     }
-
-
-def _compare_optimum(runs: list[Run], candidates: list[Candidate]) -> tuple[float | None, str]:
-    """The optimum the request knows, and in words where it comes from: the
-    proven one the objective figure draws, else one a requester gave a run
-    (``optimum`` in QAOA's options: a benchmark's known optimum, on a problem
-    too large to enumerate)."""
-    proven = _optimum(runs, candidates)
-    if proven is not None:
-        return proven, "proven by exhaustive search"
-    for run in runs:
-        metrics = run.metrics or {}
-        given = metrics.get("optimum")
-        if isinstance(given, int | float) and metrics.get("optimum_source") == "given":
-            return float(given), f"as given in the options of run #{run.pk}"
-    return None, ""
-
-
-def compare_ratio(run: Run, optimum: float | None, sense: str) -> dict[str, Any]:
-    """``run``'s best objective against the request's optimum: ``value``, or None
-    and ``why`` in words.
-
-    Not the ratio the run stored: a solver computes that against the optimum
-    it knew itself, which a heuristic (annealing, local search) never does, so
-    an annealing run at the optimum showed none while the exact run showed 1.
-    One reference for every run makes equal objectives read equal ratios.
-    """
-    best = (run.metrics or {}).get("best_objective")
-    if optimum is None:
-        return {"value": None, "why": "No optimum is known for this request."}
-    if isinstance(best, bool) or not isinstance(best, int | float):
-        return {"value": None, "why": f"Run #{run.pk} has no best objective to measure."}
-    value = approximation_ratio(
-        float(best), optimum, "maximize" if sense == "maximize" else "minimize"
-    )
-    if value is None:  # a ratio of magnitudes has no meaning at 0
-        return {"value": None, "why": "Undefined when the optimum or the objective is 0."}
-    return {"value": value, "why": ""}
 
 
 # Shared ---------------------------------------------------------------------
@@ -748,11 +694,6 @@ def _layout(**extra: Any) -> dict[str, Any]:
         "plot_bgcolor": "#ffffff",
         **extra,
     }
-
-
-def _source(run: Run) -> Run:
-    """A cache copy stands for the run it copies (its tier says "cache")."""
-    return run.cache_source if run.tier == Tier.CACHE and run.cache_source else run
 
 
 def _label(run: Run) -> str:

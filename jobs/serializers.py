@@ -11,6 +11,7 @@ from rest_framework import serializers
 from hybridreview.accounts.models import Team
 from hybridreview.api import StrictSerializer
 from jobs.models import Candidate, OptimizationRequest, Run
+from jobs.optimum import request_optimum, run_ratio
 from jobs.selectors_budget import request_cost
 
 
@@ -37,8 +38,12 @@ class SolverInputSerializer(StrictSerializer):
 
 
 class RunSerializer(serializers.ModelSerializer[Run]):
+    """A run of a request loaded by ``jobs.selectors.request_detail`` (its runs
+    prefetched, which ``approximation_ratio`` reads)."""
+
     backend = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
+    approximation_ratio = serializers.SerializerMethodField()
     cache_source: serializers.PrimaryKeyRelatedField[Run] = serializers.PrimaryKeyRelatedField(
         read_only=True
     )
@@ -63,6 +68,7 @@ class RunSerializer(serializers.ModelSerializer[Run]):
             "finished_at",
             "timings",
             "metrics",
+            "approximation_ratio",
             "circuit",
             "usage",
             "error",
@@ -70,6 +76,15 @@ class RunSerializer(serializers.ModelSerializer[Run]):
 
     def get_backend(self, run: Run) -> str | None:
         return run.backend or None
+
+    def get_approximation_ratio(self, run: Run) -> float | None:
+        """The run's best objective against the request's ``optimum``, so a heuristic
+        run at the optimum reads 1 (``metrics.approximation_ratio`` is the solver's
+        own, against the optimum it knew: none, for a heuristic). Null without an
+        optimum, a best objective, or when either is 0."""
+        req = run.request
+        value: float | None = run_ratio(run, request_optimum(req.runs.all()), req.sense)["value"]
+        return value
 
     def get_error(self, run: Run) -> dict[str, Any] | None:
         if not run.error_message:
@@ -143,6 +158,7 @@ class RequestDetailSerializer(serializers.ModelSerializer[OptimizationRequest]):
     runs = RunSerializer(many=True, read_only=True)
     candidates = CandidateSerializer(many=True, read_only=True)
     cost = serializers.SerializerMethodField()
+    optimum = serializers.SerializerMethodField()
 
     class Meta:
         model = OptimizationRequest
@@ -171,6 +187,7 @@ class RequestDetailSerializer(serializers.ModelSerializer[OptimizationRequest]):
             "fallback_reason",
             "failure_reason",
             "cost",
+            "optimum",
             "runs",
             "candidates",
         ]
@@ -180,3 +197,12 @@ class RequestDetailSerializer(serializers.ModelSerializer[OptimizationRequest]):
         """{"credits", "reserved", "final"}: credits settled over every run and attempt,
         credits still reserved by unfinished runs, and whether nothing is."""
         return request_cost(request)
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_optimum(self, request: OptimizationRequest) -> dict[str, Any] | None:
+        """{"value", "source", "run"}: the optimum every run's approximation_ratio is
+        measured against. ``source`` is "proven" (exhaustive search: an exact run,
+        or QAOA's own reference on a small problem) or "given" (a known optimum in
+        QAOA's options); ``run`` is the run it comes from. Null when none is known."""
+        found = request_optimum(request.runs.all())
+        return found.as_dict() if found is not None else None
