@@ -242,7 +242,20 @@ def budget_hold_many(*, plans: Sequence[SpendPlan], on_budget_exceeded: str = RE
             state = teams[plan.team.pk] = _TeamState.locked(plan.team)
         try:
             hold = _hold(plan, state, on_budget_exceeded)
-        except (BudgetExceeded, QuotaExceeded):
+        except BudgetExceeded:
+            together = [p for p in plans if p.team.pk == plan.team.pk]
+            if len(together) == 1:
+                raise
+            # About the batch, not the request the budget ran out on: its own
+            # estimate may well fit in what the budget has left.
+            total = sum((p.total for p in together), ZERO)
+            simulate = on_budget_exceeded == SIMULATE
+            raise BudgetExceeded(
+                exceeded_message(total, state.budget, simulate=simulate, requests=len(together)),
+                estimate=total,
+                budget=state.budget,
+            ) from None
+        except QuotaExceeded:
             raise
         except InvalidInput as exc:
             exc.item_index = index
@@ -292,9 +305,12 @@ def _hold(plan: SpendPlan, state: _TeamState, on_budget_exceeded: str) -> Hold:
     )
 
 
-def exceeded_message(total: Decimal, budget: Budget, *, simulate: bool) -> str:
+def exceeded_message(total: Decimal, budget: Budget, *, simulate: bool, requests: int = 1) -> str:
+    """Why a hard budget refused ``requests`` requests (a batch's, when more than one)
+    estimated at ``total`` together."""
+    which = f" for the batch's {requests} requests" if requests > 1 else ""
     message = (
-        f"Estimated {fmt(total)} credits exceeds the {fmt(budget.remaining)} credits left "
+        f"Estimated {fmt(total)} credits{which} exceeds the {fmt(budget.remaining)} credits left "
         f"in {budget.team.slug}'s budget for {budget.period:%Y-%m} "
         f"(hard limit {fmt(budget.limit_credits)}; {fmt(budget.reserved_credits)} reserved, "
         f"{fmt(budget.spent_credits)} spent)."

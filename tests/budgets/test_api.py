@@ -250,6 +250,54 @@ def test_simulate_sends_the_request_to_a_simulator_and_the_request_shows_it(
     assert response.json()["cost"] == {"credits": 0.0, "reserved": 0.0, "final": False}
 
 
+BATCH = "/api/v1/requests/batch/"
+
+
+def test_a_batch_over_the_hard_budget_is_one_402_and_saves_none_of_it(
+    analyst, client_as, priced, budget
+):
+    # Each request alone fits the 20 credits left; the batch of three does not.
+    priced("aer_statevector", per_task="8")
+    budget(limit="20")
+    items = [_body(title=f"scenario {i}") for i in range(3)]
+    response = client_as(analyst).post(BATCH, {"requests": items}, format="json")
+    assert response.status_code == 402, response.content
+    body = response.json()
+    assert body["detail"].startswith(
+        "Estimated 24.0 credits for the batch's 3 requests exceeds the 20.0 credits left"
+    )
+    assert "on_budget_exceeded" in body["detail"]
+    assert body["estimate"]["total_credits"] == 24.0 and body["budget"]["remaining"] == 20.0
+    assert OptimizationRequest.objects.count() == 0
+
+
+def test_a_batch_asking_to_simulate_sends_every_paid_run_to_a_simulator(
+    analyst, client_as, priced, budget
+):
+    priced("aer_noisy:fake_torino", per_task="50")
+    budget(limit="3")
+    noisy = {"name": "qaoa", "backend": "aer_noisy:fake_torino", "options": {"reps": 1}}
+    items = [_body(solvers=[noisy, CLASSICAL], title=f"scenario {i}") for i in range(2)]
+    body = {"requests": items, "on_budget_exceeded": "simulate"}
+    response = client_as(analyst).post(BATCH, body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["count"] == 2
+    runs = [
+        (r.backend, r.downgraded_from)
+        for req in OptimizationRequest.objects.order_by("id")
+        for r in req.runs.filter(solver="qaoa")
+    ]
+    assert runs == [("aer_statevector", "aer_noisy:fake_torino")] * 2
+
+
+def test_on_budget_exceeded_inside_a_batch_item_is_a_400_pointing_to_the_batch(analyst, client_as):
+    items = [_body(on_budget_exceeded="simulate")]
+    response = client_as(analyst).post(BATCH, {"requests": items}, format="json")
+    assert response.status_code == 400, response.content
+    assert [e["field"] for e in response.json()["errors"]] == ["requests[0].on_budget_exceeded"]
+    assert OptimizationRequest.objects.count() == 0
+
+
 def test_an_unknown_on_budget_exceeded_is_a_400(analyst, client_as):
     response = client_as(analyst).post(REQUESTS, _body(on_budget_exceeded="pray"), format="json")
     assert response.status_code == 400
