@@ -19,6 +19,7 @@ from jobs.forms import CampaignForm, RequestForm
 from jobs.models import Campaign, CampaignStatus, OptimizationRequest, RequestStatus
 from jobs.models.request import REQUEST_ACTIVE
 from jobs.models.run import RUN_ACTIVE
+from jobs.optimum import request_optimum, run_ratio
 from jobs.selectors_budget import request_cost
 from jobs.services.backends import enabled_backend_names
 
@@ -126,10 +127,14 @@ def request_page(
     failed answers with this page too: ``rerun_form``, bound, with its errors)."""
     req = selectors.request_detail(found)
     candidates = list(req.candidates.all())
+    runs = list(req.runs.all())
+    optimum = request_optimum(runs)
     active = req.status in REQUEST_ACTIVE
     context: dict[str, Any] = {
         "req": req,
-        "runs": req.runs.all(),
+        # Each run with its best objective's ratio to the request's one optimum.
+        "runs": [(run, run_ratio(run, optimum, req.sense)) for run in runs],
+        "optimum": optimum,
         "candidates": [c for c in candidates if c.rank is not None][:50],
         "candidate_count": len(candidates),
         "active": active,

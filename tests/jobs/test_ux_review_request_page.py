@@ -223,6 +223,7 @@ def test_the_runs_table_shows_cost_and_errors_and_folds_the_rest(browser, submit
         "Solver and backend",
         "Status",
         "Tier",
+        "Best objective",
         "Solve time",
         "Cost (credits)",
         "Attempts, queue, circuit",
@@ -236,6 +237,29 @@ def test_the_runs_table_shows_cost_and_errors_and_folds_the_rest(browser, submit
     # The live updates (static/js/requests.js) find every field they write.
     for field in ("status", "attempt", "tier", "total", "queued", "error"):
         assert f'data-field="{field}"' in row
+
+
+def test_the_runs_table_reads_each_runs_best_against_the_requests_one_optimum(browser, submit):
+    # local_search stores no ratio of its own (a heuristic knows no optimum); the
+    # page measures it against the exact run's proven optimum, as the compare page does.
+    req = work(submit())
+    html = browser.get(f"/requests/{req.id}/").content.decode()
+    table = between(html, 'id="run-table"', "</table>")
+    for run in req.runs.all():
+        cells = re.findall(
+            r"<td[^>]*>(.*?)</td>", between(table, f'data-run-id="{run.id}">', "</tr>"), re.S
+        )
+        assert text(cells[4]) == "8 ratio 1.000", run.solver
+    note = text(between(html, 'id="ratio-note"', "</p>"))
+    assert "against this request's optimum, 8, proven by exhaustive search" in note
+
+
+def test_without_an_optimum_the_runs_table_claims_no_ratio(browser, submit):
+    req = work(submit(solvers=[{"name": "local_search"}]))
+    html = browser.get(f"/requests/{req.id}/").content.decode()
+    table = between(html, 'id="run-table"', "</table>")
+    assert "ratio" not in text(table) and 'id="ratio-note"' not in html
+    assert "8" in text(table)  # the best objective is still shown
 
 
 def test_the_rerun_forms_labels_name_its_own_fields(browser, reviewed):
