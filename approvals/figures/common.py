@@ -7,7 +7,7 @@ from typing import Any
 
 from jobs.models import Run
 
-FIGURES_VERSION = 2  # bump when a figure's shape changes, so cached ones are rebuilt
+FIGURES_VERSION = 3  # bump when a figure's shape changes, so cached ones are rebuilt
 FIGURES_CACHE_SECONDS = 7 * 24 * 3600
 TOP_K = 30  # bars per measurement distribution, before "other"
 OBJECTIVE_SAMPLE = 4096  # most frequent outcomes whose objective is evaluated

@@ -131,7 +131,14 @@ def _portfolio(problem: Problem, x: list[int]) -> tuple[list[Any], dict[str, Any
     layout = _layout(
         xaxis=_category_axis("asset", len(names)),
         yaxis={"title": {"text": "weight (equal over the chosen)"}, "rangemode": "tozero"},
-        yaxis2={"title": {"text": "expected return"}, "overlaying": "y", "side": "right"},
+        # automargin: the default right margin, sized for a figure without a right
+        # axis, cut this axis's tick labels and drew its title over them.
+        yaxis2={
+            "title": {"text": "expected return"},
+            "overlaying": "y",
+            "side": "right",
+            "automargin": True,
+        },
     )
     caption = (
         f"{len(chosen)} of {len(returns)} assets chosen (budget {problem.data['budget']}), "

@@ -187,3 +187,54 @@ def test_only_code_like_text_boxes_are_monospace(
     assert "mono" not in comment.evaluate(font)
     height = comment.evaluate("el => el.getBoundingClientRect().height")
     assert height < 150  # three rows of prose, not a 12rem code box
+
+
+# Every text of every chart (tick labels, axis titles, legend) against its chart's frame,
+# as [chart id, text, overflow in px]; only those that stick out.
+CLIPPED_TEXTS = """() => [...document.querySelectorAll('[data-review-figure]')].flatMap(fig => {
+  const frame = fig.querySelector('.main-svg').getBoundingClientRect();
+  return [...fig.querySelectorAll('svg text')].map(t => {
+    const box = t.getBoundingClientRect();
+    const out = Math.max(frame.left - box.left, box.right - frame.right);
+    return [fig.id, t.textContent, Math.round(out)];
+  }).filter(([, text, out]) => text && out > 1);
+})"""
+PORTFOLIO_4 = {
+    "type": "portfolio",
+    "expected_returns": [0.12, 0.1, 0.07, 0.03],
+    "covariance": [
+        [0.04, 0.006, 0.004, 0.0],
+        [0.006, 0.03, 0.005, 0.001],
+        [0.004, 0.005, 0.02, 0.001],
+        [0.0, 0.001, 0.001, 0.005],
+    ],
+    "budget": 2,
+    "risk_factor": 0.5,
+}
+
+
+def test_the_charts_keep_their_labels_inside_their_frames_at_1024(
+    open_page, login, live_server, password, make_team, make_user
+):
+    # The portfolio chart's right axis had its tick labels cut and its title drawn
+    # over them, worst in the compare page's half-width charts.
+    team = make_team("demo")
+    ana = make_user("ana", "analyst", team=team)
+    req = ranked_request(ana, team=team, problem=PORTFOLIO_4, title="four assets")
+    first, second = req.candidates.order_by("rank")[:2]
+    probe = _signed_in(open_page, login, "ana", password)
+    page = probe.page
+    for path in (
+        f"/requests/{req.pk}/",
+        f"/requests/{req.pk}/compare/?a={first.pk}&b={second.pk}",
+    ):
+        page.goto(live_server.url + path)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-review-figure]')]"
+            ".every(f => f.dataset.drawn === 'true')",
+            timeout=30_000,
+        )
+        assert page.locator("[data-review-figure]").count() >= 1
+        assert page.evaluate(CLIPPED_TEXTS) == [], path
+    probe.screenshot("ux-1024-compare-portfolio")
+    assert probe.console_errors == []
