@@ -65,12 +65,19 @@ def run_ratio(run: Run, optimum: Optimum | None, sense: str) -> dict[str, Any]:
     """``run``'s best objective against ``optimum``: ``value``, or None and ``why``
     in words."""
     best = _float((run.metrics or {}).get("best_objective"))
+    if optimum is not None and best is None:
+        return {"value": None, "why": f"Run #{run.pk} has no best objective to measure."}
+    return objective_ratio(best, optimum, sense)
+
+
+def objective_ratio(objective: float | None, optimum: Optimum | None, sense: str) -> dict[str, Any]:
+    """A feasible ``objective`` against ``optimum``: ``value``, or None and ``why``."""
     if optimum is None:
         return {"value": None, "why": "No optimum is known for this request."}
-    if best is None:
-        return {"value": None, "why": f"Run #{run.pk} has no best objective to measure."}
+    if objective is None:
+        return {"value": None, "why": "No feasible objective to measure."}
     value = approximation_ratio(
-        best, optimum.value, "maximize" if sense == "maximize" else "minimize"
+        objective, optimum.value, "maximize" if sense == "maximize" else "minimize"
     )
     if value is None:  # a ratio of magnitudes has no meaning at 0
         return {"value": None, "why": "Undefined when the optimum or the objective is 0."}

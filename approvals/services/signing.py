@@ -57,6 +57,7 @@ from approvals.review_selectors import (
 from approvals.services.common import candidate_view, lock_request, ranked_candidate, required_text
 from jobs.errors import Conflict, FieldProblem, InvalidInput
 from jobs.models import Candidate, OptimizationRequest, RequestStatus
+from jobs.optimum import objective_ratio, request_optimum
 from jobs.services import request_transition
 
 SIGNATURE_REFUSED = "signature.refused"
@@ -315,6 +316,10 @@ def _decide(
         request_id=locked.pk, to=RequestStatus.APPROVED, from_=(RequestStatus.RECOMMENDED,)
     )
     run = candidate.run
+    # How good the chosen answer is, as the reviewers saw it: a consumer acting on
+    # the decision can tell a proven optimum from a heuristic's best.
+    optimum = request_optimum(locked.runs.select_related("cache_source"))
+    objective = candidate.objective if candidate.feasible else None
     decision = Decision.objects.create(
         request=locked,
         team=locked.team,
@@ -330,6 +335,8 @@ def _decide(
             "tier": run.tier,
             "fallback": locked.fallback,
             "fallback_reason": locked.fallback_reason,
+            "optimum": optimum.as_dict() if optimum is not None else None,
+            "approximation_ratio": objective_ratio(objective, optimum, locked.sense)["value"],
         },
         digest=signature.digest,
         cost_credits=cost,

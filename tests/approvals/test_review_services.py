@@ -149,6 +149,25 @@ def test_a_consumer_cannot_comment(req, people):
 # Approve ------------------------------------------------------------------
 
 
+def test_a_decision_on_an_answer_below_the_optimum_says_how_far_below(req, people):
+    worse = req.candidates.filter(objective=2.0).order_by("rank").first()
+    services.request_recommend(
+        request=req, actor=people.ana, candidate_id=worse.pk, comment="balanced, if not maximal"
+    )
+    decision = approve(req, people.apo, candidate=worse).decision
+    assert decision.objective == 2.0
+    assert decision.provenance["optimum"]["value"] == 4.0
+    assert decision.provenance["approximation_ratio"] == 0.5
+
+
+def test_a_decision_without_a_known_optimum_claims_no_ratio(people, team):
+    req = ranked_request(people.ana, team=team, classical=False)  # QAOA alone proves nothing
+    recommended(req, people.ana)
+    decision = approve(req, people.apo).decision
+    assert decision.provenance["optimum"] is None
+    assert decision.provenance["approximation_ratio"] is None
+
+
 def test_one_approval_under_the_default_policy_approves_and_makes_an_immutable_decision(
     req, people
 ):
@@ -170,6 +189,9 @@ def test_one_approval_under_the_default_policy_approves_and_makes_an_immutable_d
         "tier": best(req).run.tier,
         "fallback": False,
         "fallback_reason": "",
+        # The exact run proved 4 optimal, and the chosen candidate reaches it.
+        "optimum": {"value": 4.0, "source": "proven", "run": req.runs.get(solver="exact").pk},
+        "approximation_ratio": 1.0,
     }
     assert actions(req)[-3:] == ["recommendation.made", "signature.added", "decision.approved"]
     with pytest.raises(ImmutableRowError):
