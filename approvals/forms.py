@@ -60,12 +60,12 @@ class AuditFilterForm(forms.Form):
             request_ref=data.get("request"),
             actor=data.get("actor") or "",
             action=data.get("action") or "",
-            since=_day_start(data.get("since")),
-            until=_day_start(data.get("until"), days_after=1),
+            since=day_start(data.get("since")),
+            until=day_start(data.get("until"), days_after=1),
         )
 
 
-def _day_start(day: date | None, days_after: int = 0) -> datetime | None:
+def day_start(day: date | None, days_after: int = 0) -> datetime | None:
     if day is None:
         return None
     return datetime.combine(day + timedelta(days=days_after), time.min, tzinfo=UTC)

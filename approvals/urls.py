@@ -3,6 +3,7 @@ from django.urls import path
 from approvals import review_urls, views
 
 api_urlpatterns = [
+    path("audit/", views.AuditApi.as_view(), name="api-audit"),
     path("requests/<int:pk>/audit/", views.RequestAuditApi.as_view(), name="api-request-audit"),
     path(
         "decisions/<int:decision_id>/evidence/",

@@ -76,6 +76,7 @@ ENDPOINTS = [
     ),
     E("GET", "/audit/", AUDIT_READERS, page=True, shows="alpha-analyst"),
     E("GET", "/audit/export.csv", AUDIT_READERS, page=True, shows="alpha-analyst"),
+    E("GET", "/api/v1/audit/", AUDIT_READERS, shows="alpha-analyst"),
     E("GET", "/audit/export.json", AUDIT_READERS, page=True, shows="alpha-analyst"),
     E("GET", "/api/v1/decisions/{decision}/evidence/", EVIDENCE_READERS, shows=OWN_TITLE),
     E("GET", "/decisions/{decision}/evidence/", EVIDENCE_READERS, page=True, shows=OWN_TITLE),
