@@ -3,9 +3,10 @@
 A solver stores an approximation ratio against the optimum it knew itself,
 and a heuristic (annealing, local search) never knows one, so its stored
 ratio is null even when the request's exact run proved its answer optimal.
-Everything that shows a ratio (the compare page, the request API, the
-evidence pack) measures every run against the one optimum read here, so the
-same objective has the same ratio whichever solver found it.
+Everything that shows a ratio (the request and compare pages, the request
+API, the evidence pack, a decision's provenance) measures against the one
+optimum read here, so the same objective has the same ratio whichever solver
+found it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from jobs.models import Run, Tier
+from jobs.models import Run
 from jobs.solving import PROVEN_OPTIMAL_SOLVERS
 from quantum.metrics import approximation_ratio
 
@@ -47,7 +48,7 @@ def request_optimum(runs: Iterable[Run]) -> Optimum | None:
     runs = list(runs)
     for run in runs:
         best = _float((run.metrics or {}).get("best_objective"))
-        if _source(run).solver in PROVEN_OPTIMAL_SOLVERS and best is not None:
+        if run.origin.solver in PROVEN_OPTIMAL_SOLVERS and best is not None:
             return Optimum(best, PROVEN, run.pk)
     for wanted in (PROVEN, GIVEN):
         # QAOA records the optimum it was scored against: "exact" when it
@@ -82,11 +83,6 @@ def objective_ratio(objective: float | None, optimum: Optimum | None, sense: str
     if value is None:  # a ratio of magnitudes has no meaning at 0
         return {"value": None, "why": "Undefined when the optimum or the objective is 0."}
     return {"value": value, "why": ""}
-
-
-def _source(run: Run) -> Run:
-    """A cache copy stands for the run it copies (its tier says "cache")."""
-    return run.cache_source if run.tier == Tier.CACHE and run.cache_source else run
 
 
 def _float(value: Any) -> float | None:

@@ -109,6 +109,12 @@ class Run(models.Model):
     def is_terminal(self) -> bool:
         return self.status in RUN_TERMINAL
 
+    @property
+    def origin(self) -> Run:
+        """The run whose solve this one's results are: a cache copy (tier "cache")
+        stands for the run it copies; any other run for itself."""
+        return self.cache_source if self.tier == Tier.CACHE and self.cache_source else self
+
 
 def canonical_counts_json(counts: dict[str, int]) -> bytes:
     return json.dumps(counts, sort_keys=True, separators=(",", ":")).encode()

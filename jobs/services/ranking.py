@@ -309,7 +309,7 @@ def _tie_groups(ordered: list[Candidate], sign: float) -> dict[int, int]:
 
 def source_quality(run: Run) -> int:
     """Lower is better evidence. A cache copy is as good as the run it copies."""
-    source = run.cache_source if run.tier == Tier.CACHE and run.cache_source else run
+    source = run.origin
     if source.solver in solving.PROVEN_OPTIMAL_SOLVERS:
         return 0
     return TIER_QUALITY.get(Tier(source.tier), UNKNOWN_QUALITY) if source.tier else UNKNOWN_QUALITY
