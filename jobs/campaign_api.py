@@ -55,6 +55,11 @@ class ComparisonRowSerializer(serializers.Serializer[Any]):
     tier = serializers.CharField()
     best_objective = serializers.FloatField(allow_null=True)
     ratio = serializers.FloatField(allow_null=True)
+    ratio_against = serializers.ChoiceField(
+        choices=["proven", "given", "best_found"],
+        help_text="What ratio is measured against: the request's proven or given optimum, "
+        "or, when it knows none, the best objective any of its runs found.",
+    )
     probability_of_best = serializers.FloatField(allow_null=True)
     feasible_probability = serializers.FloatField(allow_null=True)
     depth = serializers.IntegerField(allow_null=True)

@@ -23,6 +23,7 @@ from approvals import permissions
 from approvals.permissions import Action, access_request, requests_for_user
 from hybridreview.accounts.models import Team
 from jobs.models import Campaign, Candidate, OptimizationRequest, Run, WorkerHeartbeat
+from jobs.optimum import request_optimum, run_ratio
 from quantum.metrics import approximation_ratio
 
 
@@ -134,13 +135,17 @@ def campaign_requests(campaign: Campaign) -> QuerySet[OptimizationRequest]:
 def campaign_comparison(campaign: Campaign) -> list[dict[str, Any]]:
     """One row per run of the campaign: its variant (solver, backend, options) and results.
 
-    ``ratio`` compares each run's best objective with the best any run of the
-    same request found, so variants of one problem line up on one scale.
+    ``ratio`` is each run's best objective against its request's optimum, the
+    same number the request page and the API show (``jobs.optimum``). Where no
+    optimum is known (a problem too large for exact search, say) it is against
+    the best any run of the request found instead, so variants still line up;
+    ``ratio_against`` says which: "proven", "given" or "best_found".
     """
     rows = []
     for req in campaign_requests(campaign):
         runs = list(req.runs.all())
-        reference = _best_known(req, runs)
+        optimum = request_optimum(runs)
+        best_found = _best_known(req, runs)
         for run in runs:
             best = run.metrics.get("best_objective")
             circuit = run.circuit or {}
@@ -156,7 +161,12 @@ def campaign_comparison(campaign: Campaign) -> list[dict[str, Any]]:
                     "status": run.status,
                     "tier": run.tier,
                     "best_objective": best,
-                    "ratio": _ratio(best, reference, req.sense),
+                    "ratio": (
+                        run_ratio(run, optimum, req.sense)["value"]
+                        if optimum is not None
+                        else _ratio(best, best_found, req.sense)
+                    ),
+                    "ratio_against": optimum.source if optimum is not None else BEST_FOUND,
                     "probability_of_best": run.metrics.get("probability_of_best"),
                     "feasible_probability": run.metrics.get("feasible_probability"),
                     "depth": circuit.get("depth"),
@@ -165,6 +175,10 @@ def campaign_comparison(campaign: Campaign) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+# A campaign row's ratio when its request knows no optimum: against the best found.
+BEST_FOUND = "best_found"
 
 
 def _best_known(req: OptimizationRequest, runs: list[Run]) -> float | None:

@@ -127,6 +127,34 @@ def test_the_campaign_page_compares_its_variants_in_one_table(
     assert "Variants compared" in html and "maxiter=8, reps=3" in html
 
 
+def test_campaign_ratios_are_the_request_pages_and_say_when_no_optimum_is_known(
+    ana, campaign, client, analyst, password
+):
+    proven = _submit(ana, campaign, reps=1)  # qaoa and exact: the optimum is proven
+    body = {
+        "problem": maxcut(6),
+        "solvers": [{"name": "local_search"}, {"name": "annealing"}],  # no optimum known
+        "campaign": campaign.id,
+    }
+    unproven = ana.post("/api/v1/requests/", body, format="json").json()["id"]
+    services.campaign_dispatch(campaign=campaign)
+    for rid in (proven, unproven):
+        work(OptimizationRequest.objects.get(id=rid))
+    rows = ana.get(f"/api/v1/campaigns/{campaign.id}/").json()["comparison"]
+    detail = ana.get(f"/api/v1/requests/{proven}/").json()
+    on_request_page = {run["id"]: run["approximation_ratio"] for run in detail["runs"]}
+    for row in rows:
+        if row["request"] == proven:
+            assert row["ratio_against"] == "proven"
+            assert row["ratio"] == on_request_page[row["run"]]  # one number, two pages
+        else:
+            assert row["ratio_against"] == "best_found"
+    assert max(r["ratio"] for r in rows if r["request"] == unproven) == 1.0
+    client.login(username=analyst.username, password=password)
+    html = client.get(f"/campaigns/{campaign.id}/").content.decode()
+    assert html.count("vs best found") == 2  # the two rows of the request with no optimum
+
+
 def test_runs_on_an_ibm_backend_go_in_one_provider_batch(ana, campaign):
     name = "ibm_runtime:fake_torino"
     BackendConfig.objects.update_or_create(
