@@ -32,7 +32,7 @@ from jobs.services.budget.errors import (
     QuotaExceeded,
     exceeded_message,
 )
-from jobs.services.budget.row import _entry, budget_alerts_check, budget_for, current_period
+from jobs.services.budget.row import budget_alerts_check, budget_for, current_period, ledger_entry
 from jobs.services.spend_plan import ZERO, RunCost, SpendPlan, fmt, plan_on_simulators
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def budget_reserve_runs_many(
             if cost.kind != solving.QUANTUM or run.tier == Tier.CACHE:
                 continue
             entries.append(
-                _entry(hold.budget, run, LedgerKind.RESERVE, cost.credits, _detail(cost))
+                ledger_entry(hold.budget, run, LedgerKind.RESERVE, cost.credits, _detail(cost))
             )
     if downgraded:
         Run.objects.bulk_update(downgraded, ["downgraded_from"])

@@ -53,9 +53,10 @@ def budget_for(team: Team, period: date, *, lock: bool) -> Budget:
     return Budget.objects.select_for_update().get(team=team, period=period)
 
 
-def _entry(
+def ledger_entry(
     budget: Budget, run: Run, kind: str, amount: Decimal, detail: dict[str, Any]
 ) -> LedgerEntry:
+    """An unsaved ledger row for ``run``: the callers insert theirs together."""
     return LedgerEntry(
         budget=budget, run=run, kind=kind, credits=amount, backend=run.backend, detail=detail
     )

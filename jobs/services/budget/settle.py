@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from jobs.models import Budget, LedgerEntry, LedgerKind, Run, RunStatus
-from jobs.services.budget.row import _entry, budget_alerts_check
+from jobs.services.budget.row import budget_alerts_check, ledger_entry
 from jobs.services.spend_plan import ZERO, credits
 
 
@@ -58,8 +58,8 @@ def runs_spend_close(*, run_ids: Iterable[int]) -> dict[int, LedgerEntry]:
 def _closing_entry(budget: Budget, run: Run, reserve: LedgerEntry) -> LedgerEntry:
     if run.status == RunStatus.SUCCEEDED:
         amount, detail = actual_cost(run, reserve)
-        return _entry(budget, run, LedgerKind.SETTLE, amount, detail)
-    return _entry(budget, run, LedgerKind.RELEASE, reserve.credits, {"status": run.status})
+        return ledger_entry(budget, run, LedgerKind.SETTLE, amount, detail)
+    return ledger_entry(budget, run, LedgerKind.RELEASE, reserve.credits, {"status": run.status})
 
 
 def _budgets_apply(
