@@ -13,7 +13,6 @@ order means two transactions can never each hold what the other waits for.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -28,13 +27,19 @@ from django.utils import timezone
 from approvals.audit import AuditAction, audit_append, audit_event, audit_record
 from jobs import solving
 from jobs.errors import StaleAttempt
-from jobs.models import Candidate, Distribution, OptimizationRequest, RequestStatus, Run, RunStatus
+from jobs.models import Candidate, OptimizationRequest, RequestStatus, Run, RunStatus
 from jobs.models.run import RUN_ACTIVE
 from jobs.services.budget import runs_spend_close
 from jobs.services.dispatch import runs_enqueue
 from jobs.services.ranking import request_finalise_if_done, requests_finalise_if_done
+from jobs.services.recording import (
+    jsonable,
+    result_candidate_rows,
+    store_distributions,
+    success_fields,
+)
 from jobs.services.transitions import run_transition, runs_succeed, runs_transition
-from quantum import BackendError, CandidateResult, Problem, SolveResult, parse_problem
+from quantum import BackendError, Problem, SolveResult, parse_problem
 
 logger = logging.getLogger(__name__)
 
@@ -240,7 +245,7 @@ def runs_complete(
         requests = _lock_requests_of([run.id for run, _ in solved])
         moved = set(
             runs_succeed(
-                outcomes=[(run.id, run.attempt, _success_fields(run, r, now)) for run, r in solved]
+                outcomes=[(run.id, run.attempt, success_fields(run, r, now)) for run, r in solved]
             )
         )
         done = [(run, result) for run, result in solved if run.id in moved]
@@ -254,8 +259,8 @@ def runs_complete(
             logger.info("run %s: %s", run.id, message)
             outcomes[run.id] = "stale"
         runs_spend_close(run_ids=[run.id for run, _ in done])
-        _store_distributions(done)
-        fresh = _candidate_rows(done)
+        store_distributions(done)
+        fresh = result_candidate_rows(done)
         events = [
             audit_event(
                 action=AuditAction.RUN_SUCCEEDED,
@@ -279,22 +284,6 @@ def runs_complete(
         Candidate.objects.bulk_create([c for rows in fresh.values() for c in rows], batch_size=1000)
         audit_append(*events)  # the runs' and the requests' events: one append
     return outcomes
-
-
-def _success_fields(run: Run, result: SolveResult, now: datetime) -> dict[str, Any]:
-    return {
-        "tier": result.tier,
-        "metrics": jsonable(result.metrics),
-        "timings": jsonable(_timings(run, result, now)),
-        "circuit": jsonable(result.circuit),
-        "usage": jsonable(result.usage),
-        "trace": jsonable(list(result.trace)),
-        "provider_job_id": (result.provider_job_id or run.provider_job_id)[:255],
-        "finished_at": now,
-        "lease_expires_at": None,
-        "error_message": "",
-        "error_permanent": None,
-    }
 
 
 def run_error(
@@ -442,72 +431,5 @@ def _lock_requests_of(
     return {request.id: request for request in locked}
 
 
-def _store_distributions(done: Sequence[tuple[Run, SolveResult]]) -> None:
-    """The whole measured distribution of each sampled run, in one insert. A run
-    succeeds once (its fence), so there is never an earlier row to replace."""
-    Distribution.objects.bulk_create(
-        Distribution(
-            run_id=run.id,
-            **Distribution.encode(
-                result.counts, compress_above=settings.JOBS_DISTRIBUTION_COMPRESS_ABOVE
-            ),
-        )
-        for run, result in done
-        if result.counts
-    )
-
-
-def _candidate_rows(done: Sequence[tuple[Run, SolveResult]]) -> dict[int, list[Candidate]]:
-    """Unsaved candidate rows of finished runs, by request: each run's best
-    JOBS_CANDIDATES_PER_RUN."""
-    rows: dict[int, list[Candidate]] = {}
-    for run, result in done:
-        keep = result.candidates[: settings.JOBS_CANDIDATES_PER_RUN]
-        rows.setdefault(run.request_id, []).extend(candidate_rows(run, keep))
-    return rows
-
-
-def candidate_rows(run: Run, results: Sequence[CandidateResult]) -> list[Candidate]:
-    """Unsaved rows for a run's candidates, in the solver's order (``run_rank`` 1, 2, ...)."""
-    return [
-        Candidate(
-            request_id=run.request_id,
-            run_id=run.id,
-            assignment=list(c.assignment),
-            bitstring=c.bitstring,
-            objective=c.objective,
-            feasible=c.feasible,
-            probability=c.probability,
-            count=c.count,
-            run_rank=position,
-        )
-        for position, c in enumerate(results, start=1)
-    ]
-
-
-def _timings(run: Run, result: SolveResult, now: datetime) -> dict[str, Any]:
-    timings: dict[str, Any] = dict(result.timings)
-    if run.started_at is not None:
-        timings["wall"] = (now - run.started_at).total_seconds()
-        if run.enqueued_at is not None:
-            timings["queued"] = max(0.0, (run.started_at - run.enqueued_at).total_seconds())
-    return timings
-
-
 def _system(worker: str) -> str:
     return f"worker:{worker}" if worker else "jobs.worker"
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON: numpy scalars become Python numbers; NaN and infinities become None."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)

@@ -30,8 +30,8 @@ from jobs.models import (
     RunStatus,
     Tier,
 )
-from jobs.services.execution import candidate_rows
 from jobs.services.ranking import candidates_rank
+from jobs.services.recording import candidate_rows
 from quantum import decode_counts, parse_problem
 
 SQUARE = {"type": "maxcut", "graph": {"nodes": 4, "edges": [[0, 1], [1, 2], [2, 3], [3, 0]]}}

@@ -12,8 +12,8 @@ from django.test import Client
 
 from jobs import services
 from jobs.models import Candidate, OptimizationRequest, Run, RunStatus, Tier
-from jobs.services.execution import candidate_rows
 from jobs.services.ranking import candidates_rank
+from jobs.services.recording import candidate_rows
 from tests.approvals.review_support import SQUARE_COUNTS, ranked_request
 from tests.jobs.conftest import work
 
