@@ -7,6 +7,7 @@ from jobs.services.campaigns import (
     campaign_run_batch,
     campaigns_dispatch_due,
 )
+from jobs.services.checks import submission_check
 from jobs.services.execution import (
     run_claim,
     run_complete,
@@ -25,7 +26,6 @@ from jobs.services.submission import (
     Submitted,
     request_submit,
     requests_submit_batch,
-    submission_check,
 )
 from jobs.services.transitions import (
     REQUEST_TRANSITIONS,

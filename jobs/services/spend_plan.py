@@ -25,7 +25,7 @@ from quantum.solve import RunEstimate, estimate_run
 
 if TYPE_CHECKING:
     from hybridreview.accounts.models import Team
-    from jobs.services.submission import Submission
+    from jobs.services.checks import Submission
 
 CREDIT_PLACES = Decimal("0.000001")
 ZERO = Decimal(0)

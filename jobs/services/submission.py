@@ -6,7 +6,6 @@ event; the broker messages go out only after it commits.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +24,6 @@ from hybridreview.correlation import get_correlation_id
 from jobs import solving
 from jobs.errors import FieldProblem, IdempotencyMismatch, InvalidInput
 from jobs.models import Campaign, CampaignStatus, OptimizationRequest, Run, RunStatus
-from jobs.services.backends import backends_check
 from jobs.services.budget import (
     REFUSE,
     BudgetExceeded,
@@ -37,27 +35,13 @@ from jobs.services.budget import (
 )
 from jobs.services.cache import cache_source, cached_run_fields, run_copy_results
 from jobs.services.campaigns import campaign_check_open
+from jobs.services.checks import Submission, submission_check, team_for
 from jobs.services.dispatch import runs_send_on_commit
 from jobs.services.ranking import requests_finalise_if_done
-from jobs.services.specs import RunSettings, SolverSpec, fingerprint, run_settings
+from jobs.services.specs import SolverSpec
 from jobs.services.spend_plan import spend_plan
-from quantum import Problem, ProblemValidationError, parse_problem
-from quantum.problems import MAX_PAYLOAD_BYTES
 
-TITLE_MAX = 200
 IDEMPOTENCY_KEY_MAX = 255
-
-
-@dataclass(frozen=True)
-class Submission:
-    """A checked submission, ready to save."""
-
-    team: Team
-    title: str
-    schema_version: str
-    problem: Problem
-    run: RunSettings
-    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -102,7 +86,7 @@ def request_submit(
     Over a hard budget it raises ``BudgetExceeded``, unless
     ``on_budget_exceeded="simulate"`` lets paid quantum runs go to a simulator.
     """
-    team_row = _team_for(requester, team, campaign)
+    team_row = team_for(requester, team, campaign)
     if campaign is not None:
         campaign_check_open(campaign)
     if idempotency_key:
@@ -179,7 +163,7 @@ def requests_submit_batch(
         slug = fields.pop("team", None)
         try:
             if slug not in teams:
-                teams[slug] = _team_for(requester, slug, None)
+                teams[slug] = team_for(requester, slug, None)
             submissions.append(submission_check(team=teams[slug], **_with_defaults(fields)))
         except InvalidInput as exc:
             errors.extend(FieldProblem(_item_path(i, p.field), p.message) for p in exc.errors)
@@ -254,84 +238,6 @@ def _replay_batch(
             "use a new key for a new batch."
         )
     return BatchSubmitted(requests=[by_key[k] for k in keys], created=False)
-
-
-def submission_check(
-    *,
-    team: Team,
-    problem: Any,
-    schema_version: str,
-    title: str,
-    solvers: Sequence[Mapping[str, Any]] | None,
-    shots: int | None,
-    seed: int | None,
-    deadline_seconds: int | None,
-    cache: str | None,
-) -> Submission:
-    """Every check a submission must pass, with every failing field reported at once."""
-    size = _json_size(problem)
-    if size > MAX_PAYLOAD_BYTES:
-        message = f"is {size} bytes as compact JSON; the limit is {MAX_PAYLOAD_BYTES}"
-        raise InvalidInput([FieldProblem("problem", message)])
-    try:
-        parsed = parse_problem(problem, schema_version)
-    except ProblemValidationError as exc:
-        raise InvalidInput([FieldProblem(e.path, e.message) for e in exc.errors]) from exc
-    errors: list[FieldProblem] = []
-    if len(title) > TITLE_MAX:
-        errors.append(FieldProblem("title", f"must be at most {TITLE_MAX} characters"))
-    settings_ = run_settings(
-        problem=parsed,
-        solvers=solvers,
-        shots=shots,
-        seed=seed,
-        deadline_seconds=deadline_seconds,
-        cache=cache,
-        errors=errors,
-    )
-    backends_check(problem=parsed, run=settings_, solvers=solvers, errors=errors)
-    if errors:
-        raise InvalidInput(errors)
-    return Submission(
-        team=team,
-        title=title.strip() or default_title(parsed),
-        schema_version=schema_version,
-        problem=parsed,
-        run=settings_,
-        fingerprint=fingerprint(parsed, schema_version, settings_),
-    )
-
-
-def _json_size(value: Any) -> int:
-    """Bytes of ``value`` as compact JSON: the size the published schemas limit,
-    whichever way it arrived (API body, form, upload, batch item)."""
-    try:
-        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-    except (TypeError, ValueError):
-        return 0  # not JSON-shaped: the parser names what is wrong with it
-
-
-def default_title(problem: Problem) -> str:
-    return f"{problem.kind} with {problem.num_variables} variables"
-
-
-def _team_for(user: User, slug: str | None, campaign: Campaign | None) -> Team:
-    """The team named, the campaign's, or the user's only team; members only."""
-    teams = Team.objects.filter(memberships__user=user)
-    if campaign is not None:
-        slug = slug or campaign.team.slug
-        if slug != campaign.team.slug:
-            raise InvalidInput([FieldProblem("team", "must be the campaign's team")])
-    if slug:
-        team = teams.filter(slug=slug).first()
-        if team is None:
-            raise InvalidInput([FieldProblem("team", f"you are not a member of a team {slug!r}")])
-        return team
-    mine = list(teams[:2])
-    if len(mine) != 1:
-        message = "you are in no team" if not mine else "you are in several teams; name one"
-        raise InvalidInput([FieldProblem("team", message)])
-    return mine[0]
 
 
 def _replay(team: Team, requester: User, key: str, body_sha256: str) -> Submitted | None:

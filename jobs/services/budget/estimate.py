@@ -47,9 +47,9 @@ def request_estimate(
     since they would be accepted once some finish.
     """
     from jobs.services.campaigns import campaign_check_open
-    from jobs.services.submission import _team_for, submission_check
+    from jobs.services.checks import submission_check, team_for
 
-    team_row = _team_for(requester, team, campaign)
+    team_row = team_for(requester, team, campaign)
     if campaign is not None:
         campaign_check_open(campaign)
     submission = submission_check(

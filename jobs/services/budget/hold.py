@@ -36,7 +36,7 @@ from jobs.services.budget.row import budget_alerts_check, budget_for, current_pe
 from jobs.services.spend_plan import ZERO, RunCost, SpendPlan, fmt, plan_on_simulators
 
 if TYPE_CHECKING:
-    from jobs.services.submission import Submission
+    from jobs.services.checks import Submission
 
 # The package's name, as before it was split: log settings and tests key on it.
 logger = logging.getLogger("jobs.services.budget")
