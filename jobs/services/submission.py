@@ -87,12 +87,14 @@ def request_submit(
     ``on_budget_exceeded="simulate"`` lets paid quantum runs go to a simulator.
     """
     team_row = team_for(requester, team, campaign)
-    if campaign is not None:
-        campaign_check_open(campaign)
     if idempotency_key:
+        # Before any other check: a retry of an accepted request gets it back,
+        # even once its campaign was sent or a backend it names was disabled.
         replay = _replay(team_row, requester, idempotency_key, body_sha256)
         if replay is not None:
             return replay
+    if campaign is not None:
+        campaign_check_open(campaign)
     submission = submission_check(
         team=team_row,
         problem=problem,
@@ -155,24 +157,26 @@ def requests_submit_batch(
         room = IDEMPOTENCY_KEY_MAX - len(keys[-1]) + len(idempotency_key)
         message = f"must be at most {room} characters for a batch of {len(items)}"
         raise InvalidInput([FieldProblem("Idempotency-Key", message)])
-    teams: dict[str | None, Team] = {}
+    item_teams = _item_teams(requester, items)
+    if idempotency_key and all(item_teams):
+        # Before the items' checks, as for one request: a retry of an accepted
+        # batch gets it back even if a backend it names was disabled since.
+        replay = _replay_batch({t for t in item_teams if t}, requester, keys, body_sha256)
+        if replay is not None:
+            return replay
     submissions: list[Submission] = []
     errors: list[FieldProblem] = []
-    for i, item in enumerate(items):
-        fields = dict(item)
-        slug = fields.pop("team", None)
+    for i, (item, team_row) in enumerate(zip(items, item_teams, strict=True)):
+        fields = {k: v for k, v in item.items() if k != "team"}
         try:
-            if slug not in teams:
-                teams[slug] = team_for(requester, slug, None)
-            submissions.append(submission_check(team=teams[slug], **_with_defaults(fields)))
+            if team_row is None:
+                team_for(requester, item.get("team"), None)  # raises, naming the field
+            else:
+                submissions.append(submission_check(team=team_row, **_with_defaults(fields)))
         except InvalidInput as exc:
             errors.extend(FieldProblem(_item_path(i, p.field), p.message) for p in exc.errors)
     if errors:
         raise InvalidInput(errors)
-    if idempotency_key:
-        replay = _replay_batch(submissions, requester, keys, body_sha256)
-        if replay is not None:
-            return replay
     plans = [spend_plan(submission=s) for s in submissions]
     try:
         with transaction.atomic():
@@ -192,7 +196,9 @@ def requests_submit_batch(
             )
     except IntegrityError:
         replay = (
-            _replay_batch(submissions, requester, keys, body_sha256) if idempotency_key else None
+            _replay_batch({s.team for s in submissions}, requester, keys, body_sha256)
+            if idempotency_key
+            else None
         )
         if replay is None:
             raise
@@ -219,13 +225,26 @@ def _item_path(index: int, field: str | None) -> str:
     return f"requests[{index}]{field}" if field.startswith("[") else f"requests[{index}].{field}"
 
 
+def _item_teams(requester: User, items: Sequence[Mapping[str, Any]]) -> list[Team | None]:
+    """Each item's team (``team_for``), or None where the requester may not use it."""
+    teams: dict[Any, Team | None] = {}
+    for item in items:
+        slug = item.get("team")
+        if slug not in teams:
+            try:
+                teams[slug] = team_for(requester, slug, None)
+            except InvalidInput:
+                teams[slug] = None
+    return [teams[item.get("team")] for item in items]
+
+
 def _replay_batch(
-    submissions: list[Submission], requester: User, keys: list[str], body_sha256: str
+    teams: set[Team], requester: User, keys: list[str], body_sha256: str
 ) -> BatchSubmitted | None:
     """The batch saved earlier under these keys, or None; a different body is a mismatch."""
     found = list(
         OptimizationRequest.objects.filter(
-            team__in={s.team for s in submissions}, requester=requester, idempotency_key__in=keys
+            team__in=teams, requester=requester, idempotency_key__in=keys
         )
     )
     if not found:

@@ -100,6 +100,30 @@ def test_a_batch_replays_under_its_idempotency_key_and_refuses_another_body(anal
     assert OptimizationRequest.objects.count() == 3
 
 
+def test_a_retried_batch_gets_its_requests_back_after_a_backend_it_names_was_disabled(
+    analyst, client_as
+):
+    # A client whose first answer was lost retries; the batch was accepted,
+    # so the retry must return it, not refuse it under today's settings.
+    from quantum.models import BackendConfig
+
+    client = client_as(analyst)
+    qaoa = {"name": "qaoa", "backend": "aer_mps", "options": {"reps": 1, "maxiter": 2}}
+    body = {"requests": [{"problem": maxcut(), "solvers": [qaoa]}]}
+    first = client.post(BATCH, body, format="json", HTTP_IDEMPOTENCY_KEY="night-run")
+    assert first.status_code == 201, first.content
+    BackendConfig.objects.filter(name="aer_mps").update(enabled=False)
+
+    again = client.post(BATCH, body, format="json", HTTP_IDEMPOTENCY_KEY="night-run")
+
+    assert again.status_code == 201, again.content
+    assert again["Idempotent-Replayed"] == "true"
+    assert [r["id"] for r in again.json()["results"]] == [r["id"] for r in first.json()["results"]]
+    fresh = client.post(BATCH, body, format="json", HTTP_IDEMPOTENCY_KEY="another")
+    assert fresh.status_code == 400  # a new batch is checked against today's settings
+    assert fresh.json()["errors"][0]["field"] == "requests[0].solvers[0].backend"
+
+
 def test_quotas_count_the_whole_batch(analyst, client_as, team):
     TeamQuota.objects.create(team=team, max_concurrent_runs=5)
     response = client_as(analyst).post(BATCH, {"requests": _items(3)}, format="json")  # 6 runs

@@ -86,6 +86,21 @@ def test_a_dispatched_campaign_takes_no_more_requests(ana, campaign):
     assert OptimizationRequest.objects.count() == 0
 
 
+def test_a_retried_submission_gets_its_request_back_after_its_campaign_was_sent(ana, campaign):
+    body = {"problem": maxcut(), "solvers": [{"name": "exact"}], "campaign": campaign.id}
+    first = ana.post("/api/v1/requests/", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    assert first.status_code == 201
+    services.campaign_dispatch(campaign=campaign)
+
+    again = ana.post("/api/v1/requests/", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+
+    assert again.status_code == 201, again.json()
+    assert again.json()["id"] == first.json()["id"] and again["Idempotent-Replayed"] == "true"
+    new = ana.post("/api/v1/requests/", body, format="json", HTTP_IDEMPOTENCY_KEY="k2")
+    assert new.status_code == 400 and new.json()["errors"][0]["field"] == "campaign"
+    assert OptimizationRequest.objects.count() == 1
+
+
 def test_another_teams_campaign_is_a_400_on_the_field(ana, client_as, make_user, make_team):
     other = client_as(make_user("zed", "analyst", team=make_team("other")))
     theirs = other.post("/api/v1/campaigns/", {"title": "theirs"}, format="json").json()["id"]
