@@ -74,7 +74,7 @@ def run_refusal(
         )
     except BackendError as exc:
         return "size", str(exc)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         return "options", str(exc)
     return None
 

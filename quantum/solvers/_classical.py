@@ -38,13 +38,22 @@ def int_option(options: Mapping[str, Any], name: str, default: int, low: int, hi
     return value
 
 
+def finite(value: int | float) -> bool:
+    """Whether ``value`` is a finite float: JSON integers have no bound, and one too
+    large for a float would make ``math.isfinite`` raise OverflowError."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def positive_float_option(options: Mapping[str, Any], name: str) -> float | None:
     value = options.get(name)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"option {name} must be a number; got {value!r}")
-    if not (math.isfinite(value) and value > 0):
+    if not (finite(value) and value > 0):
         raise ValueError(f"option {name} must be a finite number > 0; got {value}")
     return float(value)
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from quantum.solvers._classical import check_option_names, int_option
+from quantum.solvers._classical import check_option_names, finite, int_option
 
 NAME = "qaoa"
 OPTIONS = (
@@ -128,6 +127,6 @@ def _optional_number(options: Mapping[str, Any], name: str) -> float | None:
 
 def _finite(value: Any, name: str) -> float:
     # bool is an int subclass; true is a mistake, not 1.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not finite(value):
         raise ValueError(f"option {name} must be a finite number; got {value!r}")
     return float(value)
