@@ -66,6 +66,12 @@ class AuditFilterForm(forms.Form):
 
 
 def day_start(day: date | None, days_after: int = 0) -> datetime | None:
+    """Midnight UTC ``days_after`` days after ``day``: a filter's bound. None for no
+    bound: no day given, or one past the calendar's last (``until=9999-12-31``
+    means up to the end of that day, which is no limit at all)."""
     if day is None:
         return None
-    return datetime.combine(day + timedelta(days=days_after), time.min, tzinfo=UTC)
+    try:
+        return datetime.combine(day + timedelta(days=days_after), time.min, tzinfo=UTC)
+    except OverflowError:
+        return None

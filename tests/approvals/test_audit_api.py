@@ -131,6 +131,16 @@ def test_a_day_filter_takes_whole_days_in_utc(client_as, auditor, alpha):
     assert "test.now" in actions(until=today.isoformat())
     assert "test.now" not in actions(until=yesterday.isoformat())
     assert "test.now" not in actions(since=tomorrow.isoformat())
+    # The calendar's last day has no next midnight to stop at: no upper bound.
+    assert "test.now" in actions(until="9999-12-31")
+
+
+def test_the_page_and_its_export_take_the_calendars_last_day_too(auditor, alpha):
+    note("test.now", team=alpha, system="tests")
+    assert "test.now" in {e["action"] for e in page_export(auditor, until="9999-12-31")}
+    client = Client()
+    client.force_login(auditor)
+    assert client.get("/audit/", {"until": "9999-12-31"}).status_code == 200
 
 
 @pytest.mark.parametrize(
