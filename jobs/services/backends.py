@@ -123,12 +123,28 @@ def backends_check(
             continue
         config = backend_config_get(spec.backend)
         refusal = backend_refusal(config, spec.backend, problem.num_variables, run.shots)
+        if refusal is None and config is not None:
+            refusal = _optimiser_shots_refusal(config, spec)
         if refusal is not None:
             field, message = refusal
             errors.append(FieldProblem(f"solvers[{index}].{field}" if field else "shots", message))
         elif config is not None:
             planned.append(PlannedRun(index=index, spec=spec, config=config))
     return planned
+
+
+def _optimiser_shots_refusal(config: BackendConfig, spec: SolverSpec) -> tuple[str, str] | None:
+    """QAOA's ``optimise_shots`` go to the backend as jobs of their own, so the
+    backend's shot limit holds for them too, not only for the final sampling.
+    (Left at its default it never exceeds the request's shots.)"""
+    value = spec.options.get("optimise_shots")
+    if isinstance(value, bool) or not isinstance(value, int) or value <= config.max_shots:
+        return None  # absent, within the limit, or malformed (the solver's check names it)
+    return (
+        "options",
+        f"{config.name} allows at most {config.max_shots} shots per run; "
+        f"optimise_shots asks for {value} per optimiser evaluation",
+    )
 
 
 def backend_refusal(

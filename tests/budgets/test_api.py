@@ -332,6 +332,46 @@ def test_too_many_shots_for_the_team_is_a_400_naming_shots(analyst, client_as, t
     ]
 
 
+def test_the_shot_quota_counts_the_shots_a_sampled_optimisation_takes(analyst, client_as, team):
+    # On a noisy backend QAOA optimises on samples: each of its evaluations is
+    # a job of optimise_shots, and those are shots the quota is there to bound.
+    TeamQuota.objects.create(team=team, max_shots_per_request=1500)
+    noisy = {
+        "name": "qaoa",
+        "backend": "aer_noisy:fake_torino",
+        "options": {"reps": 1, "maxiter": 4, "optimise_shots": 200},
+    }
+    response = client_as(analyst).post(REQUESTS, _body(solvers=[noisy]), format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == [
+        {
+            "field": "shots",
+            "message": "team demo allows at most 1500 shots per request; this request asks for "
+            "1800: 1 quantum runs x 1000 = 1000 to sample the answers, and 800 for the "
+            "optimiser's sampled evaluations (fewer with a lower maxiter or optimise_shots)",
+        }
+    ]
+    noisy["options"]["maxiter"] = 2  # 1000 + 2 x 200
+    assert client_as(analyst).post(REQUESTS, _body(solvers=[noisy]), format="json").status_code == 201
+
+
+def test_optimise_shots_past_the_backends_limit_is_refused_on_the_options(analyst, client_as):
+    from quantum.models import BackendConfig
+
+    BackendConfig.objects.filter(name="aer_noisy:fake_torino").update(max_shots=5000)
+    noisy = {"name": "qaoa", "backend": "aer_noisy:fake_torino", "options": {"optimise_shots": 6000}}
+    response = client_as(analyst).post(REQUESTS, _body(solvers=[noisy]), format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == [
+        {
+            "field": "solvers[0].options",
+            "message": "aer_noisy:fake_torino allows at most 5000 shots per run; "
+            "optimise_shots asks for 6000 per optimiser evaluation",
+        }
+    ]
+    assert OptimizationRequest.objects.count() == 0
+
+
 def test_a_quota_change_is_audited(admin, team):
     from jobs.services.budget_admin import team_quota_set
 

@@ -217,15 +217,17 @@ def quota_check(plan: SpendPlan, quota: TeamQuota | None, *, active: int) -> Non
     if quota is None:
         return
     team = plan.team.slug
-    shots = plan.submission.run.shots * plan.quantum_runs
+    # Every shot the quantum runs will take: each run's final sampling and, for
+    # a sampled (CVaR) optimisation, each evaluation's optimise_shots too; the
+    # estimate counts both. The optimiser's are most of a noisy run's shots.
+    shots = sum(r.shots for r in plan.runs if r.kind == solving.QUANTUM)
     if quota.max_shots_per_request is not None and shots > quota.max_shots_per_request:
-        asked = f"{plan.quantum_runs} quantum runs x {plan.submission.run.shots} = {shots}"
         raise InvalidInput(
             [
                 FieldProblem(
                     "shots",
                     f"team {team} allows at most {quota.max_shots_per_request} shots per "
-                    f"request; this request asks for {asked}",
+                    f"request; this request asks for {_shots_asked(plan, shots)}",
                 )
             ]
         )
@@ -237,6 +239,17 @@ def quota_check(plan: SpendPlan, quota: TeamQuota | None, *, active: int) -> Non
                 f"running; it has {active} and this request adds {adding}. "
                 "Try again when some have finished."
             )
+
+
+def _shots_asked(plan: SpendPlan, shots: int) -> str:
+    sampling = plan.submission.run.shots * plan.quantum_runs
+    asked = f"{plan.quantum_runs} quantum runs x {plan.submission.run.shots} = {sampling}"
+    if shots == sampling:
+        return asked
+    return (
+        f"{shots}: {asked} to sample the answers, and {shots - sampling} for the "
+        "optimiser's sampled evaluations (fewer with a lower maxiter or optimise_shots)"
+    )
 
 
 def _audit_downgrade(request: OptimizationRequest, hold: Hold) -> None:
