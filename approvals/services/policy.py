@@ -61,7 +61,10 @@ def policy_update(
             )
         _check(policy, team)
         after = policy_view(policy)
-        if after == before and policy.pk is not None:
+        if after == before:
+            # Nothing changes, not even for a team still on the defaults: no row
+            # is written (an unsaved policy is what policy_for_team reads then),
+            # so there is no change to audit.
             return policy
         policy.updated_by = actor
         policy.save()

@@ -54,6 +54,16 @@ def test_setting_the_same_values_again_changes_nothing_and_audits_nothing(team, 
     assert AuditEvent.objects.filter(action="policy.changed").count() == 1
 
 
+def test_an_empty_change_to_a_team_on_the_defaults_writes_and_audits_nothing(
+    team, admin, client_as
+):
+    response = client_as(admin).patch(f"/api/v1/teams/{team.slug}/policy/", {}, format="json")
+    assert response.status_code == 200
+    assert response.json()["approvals_required"] == 1  # the defaults, as a GET reads them
+    assert not ApprovalPolicy.objects.filter(team=team).exists()
+    assert not AuditEvent.objects.filter(action="policy.changed").exists()
+
+
 @pytest.mark.parametrize("role", ["analyst", "approver", "consumer", "auditor"])
 def test_only_admins_change_policies(make_user, team, admin, role):
     user = make_user("someone", role, team=team)
