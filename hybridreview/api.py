@@ -92,7 +92,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
         response.data = error_body(summary, errors)
     elif isinstance(response.data, dict) and "detail" in response.data:
-        response.data = error_body(str(response.data["detail"]))
+        # A 404 or 409 may quote what was asked for, a path segment of any length.
+        response.data = error_body(_clip(str(response.data["detail"])))
     return response
 
 
@@ -163,7 +164,7 @@ def unknown_endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRes
             match = None
         if match is not None and match.url_name != UNKNOWN_ENDPOINT:
             message += f" Did you mean {request.path}/ (API paths end with a slash)?"
-    return JsonResponse(error_body(message), status=status.HTTP_404_NOT_FOUND)
+    return JsonResponse(error_body(_clip(message)), status=status.HTTP_404_NOT_FOUND)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -421,6 +421,16 @@ def test_a_created_range_that_ends_before_it_starts_is_a_400(ana):
     assert response.status_code == 400 and _fields(response) == {"created_before"}
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/v1/backends/{long}/", "/api/v1/{long}/", "/api/v1/requests/1/{long}"]
+)
+def test_a_not_found_quoting_a_huge_path_is_cut_too(client_as, make_user, team, path):
+    operator = client_as(make_user("op", "operator", team=team))  # one who may read backends
+    response = operator.get(path.format(long="x" * 3000))
+    assert response.status_code == 404
+    assert len(response.json()["detail"]) < 600, response.json()["detail"][:100]
+
+
 def test_an_error_quoting_a_huge_value_is_cut_to_the_reason(ana):
     solvers = [{"name": "annealing", "options": {"sweeps": "x" * 100_000}}]
     response = ana.post(URL, body(solvers=solvers), format="json")
