@@ -139,6 +139,19 @@ def test_malformed_json_is_a_400_and_leaves_no_rows(ana):
     assert _no_rows()
 
 
+def test_a_number_too_large_for_a_float_is_a_400_at_its_path(ana):
+    raw = (
+        '{"problem": {"type": "maxcut", "graph": {"nodes": 3, "edges": [[0, 1, 1e400]]}},'
+        ' "solvers": [{"name": "exact"}]}'
+    )
+    response = ana.generic("POST", URL, raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "problem.graph.edges[0][2]", "message": "is a number too large for a float"}
+    ]
+    assert _no_rows()
+
+
 def test_an_oversized_body_gets_413_and_leaves_no_rows(ana, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     big = body(problem=maxcut(200))
