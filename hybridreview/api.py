@@ -23,7 +23,12 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class StrictSerializer(serializers.Serializer[Any]):
-    """Refuses fields it does not know, so a typo ("shot") is a 400, not silently ignored."""
+    """Refuses fields it does not know, so a typo ("shot") is a 400, not silently
+    ignored; and values of the wrong JSON type, which DRF would coerce ("12" or
+    12.0 for an integer, true for a number, 5 for a string, "yes" for a flag)."""
+
+    # Query strings carry only text: serializers of query parameters set this False.
+    json_types = True
 
     def to_internal_value(self, data: Any) -> Any:
         if hasattr(data, "keys"):
@@ -33,7 +38,67 @@ class StrictSerializer(serializers.Serializer[Any]):
                 raise serializers.ValidationError(
                     {name: [f"is not a known field; allowed: {allowed}"] for name in unknown}
                 )
+            if self.json_types:
+                wrong = {
+                    name: [message]
+                    for name, field in self.fields.items()
+                    if name in data and (message := json_type_error(field, data[name]))
+                }
+                if wrong:
+                    raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
+
+
+def json_type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str:
+    """Why ``value`` is the wrong JSON type for ``field``, or "" (null is the field's
+    own business: allow_null)."""
+    if value is None or field.read_only:
+        return ""
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        bad = next((e for v in value if (e := json_type_error(field.child, v))), "")
+        return f"items {bad}" if bad else ""  # "items must be a number; got true"
+    expected = _json_type(field)
+    if expected is None or _is_json_type(value, expected):
+        return ""
+    return f"must be {expected}; got {_json_type_name(value)}"
+
+
+def _json_type(field: serializers.Field[Any, Any, Any, Any]) -> str | None:
+    if isinstance(field, serializers.BooleanField):
+        return "true or false"
+    if isinstance(field, serializers.IntegerField):
+        return "a whole number"
+    if isinstance(field, serializers.FloatField):
+        return "a number"
+    if isinstance(field, serializers.DecimalField):
+        return "a number or a string of one"  # a string keeps every decimal place
+    if isinstance(field, serializers.CharField):
+        return "a string"
+    if isinstance(field, serializers.ChoiceField) and all(
+        isinstance(choice, str) for choice in field.choices
+    ):
+        return "a string"
+    return None
+
+
+def _is_json_type(value: Any, expected: str) -> bool:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return {
+        "true or false": isinstance(value, bool),
+        "a whole number": isinstance(value, int) and not isinstance(value, bool),
+        "a number": number,
+        "a number or a string of one": number or isinstance(value, str),
+        "a string": isinstance(value, str),
+    }[expected]
+
+
+def _json_type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    for kind, name in ((str, "a string"), (int, "a whole number"), (float, "a fraction")):
+        if isinstance(value, kind):
+            return name
+    return "a list" if isinstance(value, list) else "an object"
 
 
 def flatten_errors(detail: Any, prefix: str = "") -> Iterator[tuple[str | None, str]]:

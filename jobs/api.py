@@ -348,6 +348,8 @@ class SolveApi(JobsApi):
     """Submit a small problem and wait for it, at most ``wait`` seconds (bounded to 30)."""
 
     class QuerySerializer(StrictSerializer):
+        json_types = False  # ?wait=5: a query string is text
+
         wait = serializers.FloatField(required=False, min_value=0, default=10.0)
 
     class PendingSerializer(serializers.Serializer[Any]):

@@ -19,6 +19,8 @@ class PageFilterSerializer(StrictSerializer):
     """Query parameters of a list: its own filters plus the page (hybridreview.pagination).
     Unknown parameters are refused, so a misspelt filter is not silently ignored."""
 
+    json_types = False  # a query string is text: "2" is the page 2
+
     page = serializers.IntegerField(required=False, min_value=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
 
