@@ -108,7 +108,10 @@ def test_the_detail_shows_runs_and_candidates_sorted_by_rank(ana):
         (body(solvers=[{"name": "annealing", "options": {"sweeps": -1}}]), "solvers[0].options"),
         # JSON integers have no bound; one past any float is refused, not a 500.
         (body(solvers=[{"name": "qaoa", "options": {"optimum": 10**400}}]), "solvers[0].options"),
-        (body(solvers=[{"name": "qaoa", "options": {"cvar_alpha": 10**400}}]), "solvers[0].options"),
+        (
+            body(solvers=[{"name": "qaoa", "options": {"cvar_alpha": 10**400}}]),
+            "solvers[0].options",
+        ),
         (
             body(solvers=[{"name": "annealing", "options": {"initial_temperature": 10**400}}]),
             "solvers[0].options",
