@@ -33,8 +33,11 @@ def request_list(request: HttpRequest) -> HttpResponse:
     team = request.GET.get("team") or None
     qs = selectors.request_list_for_user(request.user, status=statuses, team=team)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)  # the pager adds its own
     context = {
         "page": page,
+        "query": query.urlencode(),
         "statuses": RequestStatus.choices,
         "selected_statuses": statuses,
         "teams": selectors.user_teams(request.user).order_by("slug"),

@@ -62,7 +62,12 @@
     });
     if (!active) { return; }
     var status = document.getElementById("poll-status");
-    getJSON(table.dataset.pollUrl + window.location.search).then(function (body) {
+    // The page's own filters, and its page in its own page size: the API's
+    // default size differs, so "?page=2" alone would name other rows (or none).
+    var params = new URLSearchParams(window.location.search);
+    params.set("page", table.dataset.page || "1");
+    params.set("page_size", table.dataset.pageSize || "25");
+    getJSON(table.dataset.pollUrl + "?" + params.toString()).then(function (body) {
       body.results.forEach(function (item) {
         var row = table.querySelector('tr[data-request-id="' + item.id + '"]');
         if (!row) { return; }
