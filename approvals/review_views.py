@@ -199,15 +199,18 @@ def request_sign(request: HttpRequest, request_id: int) -> HttpResponse:
     candidates = ranked_candidates(req)[:FORM_CANDIDATES]
     digest = signing_digest(req)
     initial = {"digest": digest, "candidate": _preselected(req, candidates)}
-    approve_form = ApproveForm(initial=initial, candidates=candidates)
-    reject_form = RejectForm(initial={"digest": digest})
+    # Two forms on one page: ids of their own, or both password fields would
+    # be id_password and the reject one's label would focus the approve one.
+    ids = {"approve": "approve_%s", "reject": "reject_%s"}
+    approve_form = ApproveForm(initial=initial, candidates=candidates, auto_id=ids["approve"])
+    reject_form = RejectForm(initial={"digest": digest}, auto_id=ids["reject"])
     status, error = 200, ""
     if request.method == "POST":
         is_reject = request.POST.get("action") == "reject"
         if is_reject:
-            reject_form = RejectForm(request.POST)
+            reject_form = RejectForm(request.POST, auto_id=ids["reject"])
         else:
-            approve_form = ApproveForm(request.POST, candidates=candidates)
+            approve_form = ApproveForm(request.POST, candidates=candidates, auto_id=ids["approve"])
         form = reject_form if is_reject else approve_form
         if form.is_valid():
             try:

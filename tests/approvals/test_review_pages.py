@@ -185,6 +185,33 @@ def test_a_rejection_through_the_sign_page(people, req):
     assert req.status == RequestStatus.REJECTED
 
 
+def test_the_sign_pages_two_forms_have_ids_of_their_own_and_name_their_errors(people, req):
+    recommend(req, people.ana)
+    client = browser(people.apo)
+    html = client.get(f"/requests/{req.pk}/sign/").content.decode()
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert 'for="reject_password"' in html and 'id="reject_password"' in html
+    form = {"action": "reject", "digest": signing_digest(req), "reason": "", "password": "x"}
+    refused = client.post(f"/requests/{req.pk}/sign/", form).content.decode()
+    # The error is there to be read with its field: aria-describedby points at it.
+    assert 'aria-describedby="reject_reason_error"' in refused
+    assert 'id="reject_reason_error"' in refused
+
+
+def test_filter_errors_on_the_audit_and_review_pages_are_tied_to_their_fields(people):
+    audit = browser(people.adm).get("/audit/", {"since": "not a date"}).content.decode()
+    assert 'aria-describedby="id_since_error"' in audit and 'id="id_since_error"' in audit
+    queue = browser(people.ana).get("/review/", {"older_than_hours": "-5"}).content.decode()
+    assert 'id="id_older_than_hours_error"' in queue
+
+
+def test_the_waiting_column_says_which_way_it_is_sorted(people, req):
+    html = browser(people.ana).get("/review/", {"sort": "age"}).content.decode()
+    # sort=age puts the longest-waiting first: the waiting times descend.
+    assert re.search(r'aria-sort="descending"><a [^>]*>Waiting', html)
+
+
 def test_analysts_cannot_open_the_sign_page(people, req):
     recommend(req, people.ana)
     assert browser(people.ana).get(f"/requests/{req.pk}/sign/").status_code == 403

@@ -137,6 +137,52 @@ def test_live_status_updates_use_the_same_words_as_the_server(
     assert probe.console_errors == []
 
 
+def test_live_status_updates_a_row_on_the_second_page_of_the_list(
+    open_page, login, live_server, password, make_team, make_user
+):
+    # The page shows 25 rows and the API 50 by default: the poll must ask for
+    # the rows on screen, not the API's own page 2 (which did not exist).
+    team = make_team("demo")
+    ana = make_user("ana", "analyst", team=team)
+    solvers = [{"name": "local_search"}]
+    submit = services.request_submit
+    oldest = submit(requester=ana, problem=PENTAGON, solvers=solvers, enqueue=False).request
+    for i in range(25):  # newer ones push the oldest onto page 2
+        submit(requester=ana, problem=PENTAGON, solvers=solvers, title=f"n{i}", enqueue=False)
+    probe = open_page()
+    login(probe, "ana", password)
+    page = probe.page
+    page.goto(f"{live_server.url}/requests/?page=2")
+    status = page.locator(f'tr[data-request-id="{oldest.pk}"] [data-field="status"]')
+    assert status.inner_text() == "Submitted"
+    for run in oldest.runs.all():
+        services.run_execute(run_id=run.id, worker="e2e")
+    page.wait_for_function(
+        "el => el.textContent === 'Ready for review'", arg=status.element_handle(), timeout=15_000
+    )
+    assert "paused" not in page.locator("#poll-status").inner_text()
+    older = page.get_by_role("link", name="Newer").get_attribute("href")
+    assert older is not None and older.count("page=") == 1
+
+
+def test_a_long_unbroken_title_wraps_instead_of_widening_the_pages(
+    open_page, login, live_server, password, make_team, make_user
+):
+    team = make_team("demo")
+    ana = make_user("ana", "analyst", team=team)
+    title = "X" * 200
+    req = ranked_request(ana, team=team, title=title)
+    review.request_recommend(request=req, actor=ana, candidate_id=best(req).pk, comment="ok")
+    probe = open_page()
+    probe.page.set_viewport_size(NARROW)
+    login(probe, "ana", password)
+    page = probe.page
+    for path in (f"/requests/{req.pk}/", "/requests/", "/review/"):
+        page.goto(f"{live_server.url}{path}")
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= NARROW["width"], (path, width)
+
+
 def test_the_estimate_shows_rounded_credits_and_rough_seconds(
     open_page, login, live_server, password, make_team, make_user
 ):
