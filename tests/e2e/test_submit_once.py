@@ -1,0 +1,49 @@
+"""A double-click on a form's button sends it once (static/js/submit-once.js)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from approvals.models import Comment
+from jobs.models import OptimizationRequest
+from tests.approvals.review_support import ranked_request
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+SQUARE = {"type": "maxcut", "graph": {"nodes": 4, "edges": [[0, 1], [1, 2], [2, 3], [3, 0]]}}
+
+
+def test_a_double_clicked_submit_makes_one_request(
+    open_page, login, live_server, make_user, make_team, password
+):
+    make_user("ana", "analyst", team=make_team("demo"))
+    probe = open_page()
+    login(probe, "ana", password)
+    page = probe.page
+    page.goto(f"{live_server.url}/requests/new/")
+    page.get_by_label("Problem", exact=False).first.fill(json.dumps(SQUARE))
+    page.get_by_label("Title").fill("clicked twice")
+    # A person's double-click: two clicks 80 ms apart, each a real submit.
+    page.get_by_role("button", name="Submit", exact=True).last.dblclick(delay=80)
+    page.wait_for_url(f"{live_server.url}/requests/*/", timeout=15_000)
+    page.wait_for_load_state("networkidle")
+    assert OptimizationRequest.objects.filter(title="clicked twice").count() == 1
+
+
+def test_a_double_clicked_comment_is_posted_once(
+    open_page, login, live_server, make_user, make_team, password
+):
+    team = make_team("demo")
+    ana = make_user("ana", "analyst", team=team)
+    req = ranked_request(ana, team=team)
+    probe = open_page()
+    login(probe, "ana", password)
+    page = probe.page
+    page.goto(f"{live_server.url}/requests/{req.pk}/")
+    page.get_by_label("Add a comment").fill("once, please")
+    page.locator("#comments").get_by_role("button", name="Comment").dblclick(delay=80)
+    page.wait_for_load_state("networkidle")
+    page.get_by_text("once, please").first.wait_for(timeout=15_000)
+    assert Comment.objects.filter(body="once, please").count() == 1
