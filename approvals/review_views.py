@@ -155,8 +155,13 @@ def request_comment(request: HttpRequest, request_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def request_rerun_ask(request: HttpRequest, request_id: int) -> HttpResponse:
+    if request.method == "GET":
+        # A refused re-run leaves this address in the bar (the form's errors
+        # are drawn at it); reloading or bookmarking it opens the request's
+        # re-run form, not an empty 405.
+        return redirect(f"/requests/{request_id}/#rerun")
     req = selectors.request_get_for_user(request.user, request_id, action="rerun")
     form = RerunForm(request.POST)
     if not form.is_valid():

@@ -212,6 +212,13 @@ def test_the_waiting_column_says_which_way_it_is_sorted(people, req):
     assert re.search(r'aria-sort="descending"><a [^>]*>Waiting', html)
 
 
+def test_opening_the_rerun_address_again_leads_back_to_the_requests_rerun_form(people, req):
+    # After a refused re-run the address bar holds the form's POST address.
+    response = browser(people.ana).get(f"/requests/{req.pk}/rerun-with-changes/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/requests/{req.pk}/#rerun"
+
+
 def test_analysts_cannot_open_the_sign_page(people, req):
     recommend(req, people.ana)
     assert browser(people.ana).get(f"/requests/{req.pk}/sign/").status_code == 403
