@@ -52,7 +52,7 @@ from approvals.services.policy import may_change_policy, team_approver_count
 from hybridreview.accounts.models import Team
 from jobs import selectors
 from jobs.errors import Conflict, InvalidInput
-from jobs.models import Candidate
+from jobs.models import Candidate, OptimizationRequest
 from jobs.views import request_page
 
 QUEUE_PAGE = 50
@@ -88,11 +88,16 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     selectors.request_access_check(request.user, "view")
     approver = selectors.user_may(request.user, "approve")
     form = QueueFilterForm(request.GET, teams=_teams(request), approver=approver)
-    form.is_valid()  # errors are shown; the valid filters still apply
+    valid = form.is_valid()
     filters = form.filters()
-    page = Paginator(review_queue_for_user(request.user, filters), QUEUE_PAGE).get_page(
-        request.GET.get("page")
+    # A filter that is not valid lists nothing, as on the audit page, rather than
+    # everything it failed to narrow.
+    queue = (
+        review_queue_for_user(request.user, filters)
+        if valid
+        else OptimizationRequest.objects.none()
     )
+    page = Paginator(queue, QUEUE_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     for key in ("page", "sort"):
         query.pop(key, None)

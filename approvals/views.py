@@ -43,14 +43,20 @@ def _audit_access_check(user: Any) -> None:
 def _audit_reader(request: HttpRequest) -> AuditFilterForm:
     _audit_access_check(request.user)
     form = AuditFilterForm(request.GET)
-    form.is_valid()  # errors are shown; the valid filters still apply
+    form.is_valid()
     return form
 
 
 @login_required
 def audit_page(request: HttpRequest) -> HttpResponse:
     form = _audit_reader(request)
-    events = audit_events_for_user(request.user, form.filters())
+    # A filter that is not valid lists nothing, rather than everything without
+    # it: "request #-1" must not read as the whole trail (the API says 400).
+    events = (
+        audit_events_for_user(request.user, form.filters())
+        if form.is_valid()
+        else AuditEvent.objects.none()
+    )
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -59,8 +65,17 @@ def audit_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def audit_export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
+def audit_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     form = _audit_reader(request)
+    if not form.is_valid():
+        # An export is read far from the form that made it: refuse rather than
+        # write a file of everything the bad filter failed to narrow.
+        fields = ", ".join(sorted(form.errors))
+        return HttpResponse(
+            f"Not exported: the filter {fields} is not valid; fix it on the audit page.\n",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     events = audit_events_for_user(request.user, form.filters())
     # Oldest first, so a reader can walk prev_hash -> hash down the file.
     rows = events.order_by("seq").iterator(chunk_size=EXPORT_CHUNK)

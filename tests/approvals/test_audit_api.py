@@ -210,3 +210,13 @@ def test_a_superuser_auditor_walks_the_whole_chain_from_genesis(client_as, make_
     assert [e["prev_hash"] for e in events[1:]] == [e["hash"] for e in events[:-1]]
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert all(rehashes(e) for e in events)
+
+
+def test_an_export_with_a_filter_that_is_not_valid_is_refused(auditor, alpha):
+    note("test.now", team=alpha, system="tests")
+    client = Client()
+    client.force_login(auditor)
+    export = client.get("/audit/export.csv", {"since": "2026-13-45"})
+    assert export.status_code == 400
+    assert "Not exported: the filter since is not valid" in export.content.decode()
+

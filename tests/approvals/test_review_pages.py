@@ -206,6 +206,12 @@ def test_filter_errors_on_the_audit_and_review_pages_are_tied_to_their_fields(pe
     assert 'id="id_older_than_hours_error"' in queue
 
 
+def test_a_queue_filter_that_is_not_valid_lists_nothing(people, req):
+    html = browser(people.ana).get("/review/", {"older_than_hours": "-5"}).content.decode()
+    assert f"#{req.pk} " not in html and "a filter above is not valid" in html
+    assert f"#{req.pk} " in browser(people.ana).get("/review/").content.decode()
+
+
 def test_the_waiting_column_says_which_way_it_is_sorted(people, req):
     html = browser(people.ana).get("/review/", {"sort": "age"}).content.decode()
     # sort=age puts the longest-waiting first: the waiting times descend.

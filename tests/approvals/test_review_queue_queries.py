@@ -86,7 +86,7 @@ def open_queue(user, url="/review/?show=all"):
 def cells(page) -> dict[str, tuple[str, str]]:
     """Each row's approvals and action cells as read, by request title."""
     html = page.content.decode()
-    row_re = r'<tr data-request-id="\d+">\s*<td><a [^>]*>#\d+ (\w+)</a>(.*?)</tr>'
+    row_re = r'<tr data-request-id="\d+">\s*<td[^>]*><a [^>]*>#\d+ (\w+)</a>(.*?)</tr>'
     out = {}
     for title, row in re.findall(row_re, html, re.S):
         tds = [
