@@ -219,4 +219,3 @@ def test_an_export_with_a_filter_that_is_not_valid_is_refused(auditor, alpha):
     export = client.get("/audit/export.csv", {"since": "2026-13-45"})
     assert export.status_code == 400
     assert "Not exported: the filter since is not valid" in export.content.decode()
-
