@@ -57,39 +57,34 @@ def json_type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) ->
     if isinstance(field, serializers.ListField) and isinstance(value, list):
         bad = next((e for v in value if (e := json_type_error(field.child, v))), "")
         return f"items {bad}" if bad else ""  # "items must be a number; got true"
-    expected = _json_type(field)
-    if expected is None or _is_json_type(value, expected):
-        return ""
-    return f"must be {expected}; got {_json_type_name(value)}"
-
-
-def _json_type(field: serializers.Field[Any, Any, Any, Any]) -> str | None:
-    if isinstance(field, serializers.BooleanField):
-        return "true or false"
-    if isinstance(field, serializers.IntegerField):
-        return "a whole number"
-    if isinstance(field, serializers.FloatField):
-        return "a number"
-    if isinstance(field, serializers.DecimalField):
-        return "a number or a string of one"  # a string keeps every decimal place
-    if isinstance(field, serializers.CharField):
-        return "a string"
+    for kind, expected, fits in _JSON_TYPES:
+        if isinstance(field, kind):
+            return "" if fits(value) else f"must be {expected}; got {_json_type_name(value)}"
     if isinstance(field, serializers.ChoiceField) and all(
         isinstance(choice, str) for choice in field.choices
     ):
-        return "a string"
-    return None
+        return "" if isinstance(value, str) else f"must be a string; got {_json_type_name(value)}"
+    return ""
 
 
-def _is_json_type(value: Any, expected: str) -> bool:
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    return {
-        "true or false": isinstance(value, bool),
-        "a whole number": isinstance(value, int) and not isinstance(value, bool),
-        "a number": number,
-        "a number or a string of one": number or isinstance(value, str),
-        "a string": isinstance(value, str),
-    }[expected]
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# Field class (subclasses too: SlugField is a CharField), the JSON type it takes
+# in words, and the test. true is an int to Python, not a number to JSON.
+_JSON_TYPES: tuple[tuple[type[serializers.Field[Any, Any, Any, Any]], str, Any], ...] = (
+    (serializers.BooleanField, "true or false", lambda v: isinstance(v, bool)),
+    (serializers.IntegerField, "a whole number", lambda v: _is_number(v) and isinstance(v, int)),
+    (serializers.FloatField, "a number", _is_number),
+    # A string keeps every decimal place of an amount.
+    (
+        serializers.DecimalField,
+        "a number or a string of one",
+        lambda v: _is_number(v) or isinstance(v, str),
+    ),
+    (serializers.CharField, "a string", lambda v: isinstance(v, str)),
+)
 
 
 def _json_type_name(value: Any) -> str:
