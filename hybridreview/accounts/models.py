@@ -8,6 +8,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 
+from .roles import TEAM_ROLES
+
 
 class Team(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
@@ -33,6 +35,17 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     joined_at = models.DateTimeField(auto_now_add=True)
+    # What this member may do in this team: an approver here is not an
+    # approver in the member's other teams. The global role groups mirror
+    # the union of these (signals.py), so "may this user approve at all?"
+    # stays one has_perm; every "on which team's rows?" asks these.
+    roles = models.ManyToManyField(
+        Group,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"name__in": TEAM_ROLES},
+        help_text="The member's roles in this team.",
+    )
 
     class Meta:
         constraints = [

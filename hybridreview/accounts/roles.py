@@ -1,5 +1,6 @@
 """Roles are auth groups. Model permissions say what a role may do at all;
-team membership and object permissions (guardian) say on which rows."""
+the roles a member holds in a team (Membership.roles) and object permissions
+(guardian) say on which rows."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ AUDITOR = "auditor"
 # budgets, quotas and policies).
 OPERATOR = "operator"
 ROLES = (ANALYST, APPROVER, ADMIN, CONSUMER, AUDITOR, OPERATOR)
+# Held per team (Membership.roles): what a member may do in that team.
+TEAM_ROLES = (ANALYST, APPROVER, ADMIN, CONSUMER, AUDITOR)
+# Held by the user, for every team at once.
+PLATFORM_ROLES = (OPERATOR,)
 
 # "app_label.codename"; a permission of an app that is not migrated yet is
 # skipped and picked up on the next post_migrate.
@@ -68,6 +73,11 @@ def ensure_roles(**_: Any) -> None:
             if f"{p.content_type.app_label}.{p.codename}" in wanted
         ]
         group.permissions.set(perms)
+
+
+def roles_granting(permission: str) -> tuple[str, ...]:
+    """The team roles whose group holds ``permission`` ("app_label.codename")."""
+    return tuple(role for role in TEAM_ROLES if permission in ROLE_PERMISSIONS[role])
 
 
 def user_roles(user: Any) -> set[str]:

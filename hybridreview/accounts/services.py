@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from approvals.audit import AuditAction, audit_record
 
 from .models import Membership, Team
-from .roles import ROLES
+from .roles import PLATFORM_ROLES, ROLES, TEAM_ROLES
 
 USERNAME_MAX = 150
 
@@ -30,14 +30,22 @@ def team_create(*, slug: str, name: str) -> Team:
 def membership_add(
     *, team: Team, user: User, roles: tuple[str, ...] = (), actor: User | None = None
 ) -> Membership:
-    """Add ``user`` to ``team`` with ``roles``; a grant that changes anything is audited."""
+    """Add ``user`` to ``team`` with ``roles`` in it; a grant that changes anything is audited.
+
+    Team roles (analyst, approver, admin, consumer, auditor) are held in this
+    team only. The operator role is the platform's: it is held for every team.
+    """
     unknown = [role for role in roles if role not in ROLES]
     if unknown:
         raise ValueError(f"unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}")
     membership, joined = Membership.objects.get_or_create(team=team, user=user)
-    held = set(user.groups.filter(name__in=roles).values_list("name", flat=True))
-    added = sorted(set(roles) - held)
-    user.groups.add(*Group.objects.filter(name__in=added))
+    in_team = set(membership.roles.values_list("name", flat=True))
+    team_added = sorted({r for r in roles if r in TEAM_ROLES} - in_team)
+    membership.roles.add(*Group.objects.filter(name__in=team_added))  # mirrored by signals
+    platform = set(user.groups.filter(name__in=PLATFORM_ROLES).values_list("name", flat=True))
+    platform_added = sorted({r for r in roles if r in PLATFORM_ROLES} - platform)
+    user.groups.add(*Group.objects.filter(name__in=platform_added))
+    added = sorted(team_added + platform_added)
     if joined or added:
         audit_record(
             action=AuditAction.PERMISSION_GRANTED,
@@ -48,6 +56,26 @@ def membership_add(
             after={"user": user.get_username(), "team": team.slug, "roles_added": added},
         )
     return membership
+
+
+def role_groups_sync(user: User) -> None:
+    """Make the user's global team-role groups the union of the roles held in their teams.
+
+    The global groups answer "may this user approve at all?" (one has_perm,
+    the navigation, Django's admin); which teams' rows is always asked of
+    Membership.roles. Called whenever a membership's roles change or a
+    membership goes, so a role taken away in every team is gone everywhere.
+    """
+    wanted = {
+        name
+        for name in Membership.objects.filter(user=user).values_list("roles__name", flat=True)
+        if name
+    }
+    current = set(user.groups.filter(name__in=TEAM_ROLES).values_list("name", flat=True))
+    if wanted - current:
+        user.groups.add(*Group.objects.filter(name__in=wanted - current))
+    if current - wanted:
+        user.groups.remove(*Group.objects.filter(name__in=current - wanted))
 
 
 @transaction.atomic

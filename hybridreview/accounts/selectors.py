@@ -1,0 +1,48 @@
+"""Which teams a user may do what in: the one place that reads per-team roles.
+
+A role is held per team (Membership.roles). A user who approves in team A
+and analyses in team B may approve A's requests and not B's, and reads B's
+requests as an analyst. Every team-scoped check asks ``teams_where`` with the
+permission it needs; the model permission alone (``user.has_perm``) says only
+whether the user holds that role in some team.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from .models import Membership, Team
+from .roles import roles_granting
+
+
+def teams_where(user: Any, permission: str) -> QuerySet[Team]:
+    """The teams in which ``user`` holds a role that grants ``permission``.
+
+    None for an anonymous or inactive user. Superusers get no shortcut here:
+    a caller that lets them read every team says so itself.
+    """
+    if not (user.is_authenticated and user.is_active):
+        return Team.objects.none()
+    held = Membership.objects.filter(user=user, roles__name__in=roles_granting(permission))
+    return Team.objects.filter(pk__in=held.values("team_id"))
+
+
+def member_teams(user: Any) -> QuerySet[Team]:
+    """The teams ``user`` is a member of, whatever their roles there."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    return Team.objects.filter(memberships__user=user)
+
+
+def team_roles(user: Any) -> dict[str, list[str]]:
+    """Each of the user's teams (by slug) and the roles held in it, sorted."""
+    if not user.is_authenticated:
+        return {}
+    found: dict[str, list[str]] = {}
+    for slug, role in Membership.objects.filter(user=user).values_list("team__slug", "roles__name"):
+        found.setdefault(slug, [])
+        if role:
+            found[slug].append(role)
+    return {slug: sorted(roles) for slug, roles in sorted(found.items())}
