@@ -8,7 +8,9 @@ say yes:
   approvers ``jobs.approve_optimizationrequest``, both ``view``.
 - *On which rows*: guardian object permissions (view, review, approve) granted
   on each request to its team's group ``team:<slug>``, stored in the direct
-  foreign-key tables of approvals.models.
+  foreign-key tables of approvals.models, narrowed to the teams in which the
+  user holds a role with that permission (Membership.roles): an approver in
+  team A who is an analyst in team B may approve A's requests, not B's.
 
 Why the team group and not per-team role groups ("team:<slug>:analyst"):
 membership already mirrors into the team group, so a new member or a new
@@ -34,6 +36,7 @@ from guardian.shortcuts import get_objects_for_user
 
 from approvals.audit import AuditAction, audit_append, audit_event
 from approvals.models import AuditEvent, RequestGroupObjectPermission
+from hybridreview.accounts.selectors import teams_where
 from jobs.models import OptimizationRequest
 
 Action = Literal["view", "submit", "cancel", "rerun", "review", "approve"]
@@ -65,7 +68,7 @@ def requests_for_user(user: Reader, action: Action = "view") -> QuerySet[Optimiz
     if not (user_may(user, action) and user_may(user, "view")):
         return OptimizationRequest.objects.none()
     perm = ACTION_PERMISSIONS[action if action in OBJECT_ACTIONS else "view"]
-    return _team_granted(user, perm)
+    return _team_granted(user, perm, role_permission=ACTION_PERMISSIONS[action])
 
 
 def access_request(user: Reader, request_id: int, action: Action = "view") -> OptimizationRequest:
@@ -79,7 +82,10 @@ def access_request(user: Reader, request_id: int, action: Action = "view") -> Op
     if request_obj is None:
         raise Http404("No such request.")
     if action != "view" and not requests_for_user(user, action).filter(pk=request_id).exists():
-        raise PermissionDenied(f"Your role does not allow you to {action} this request.")
+        raise PermissionDenied(
+            f"Your role in team {request_obj.team.slug} does not allow you to {action} "
+            "this request."
+        )
     return request_obj
 
 
@@ -90,7 +96,11 @@ def access_request_audit(user: Reader, request_id: int) -> OptimizationRequest:
     who do not see requests but do read their audit trail.
     """
     if user.is_authenticated and user.is_active and user.has_perm(AUDIT_PERMISSION):
-        request_obj = _team_granted(user, ACTION_PERMISSIONS["view"]).filter(pk=request_id).first()
+        request_obj = (
+            _team_granted(user, ACTION_PERMISSIONS["view"], role_permission=AUDIT_PERMISSION)
+            .filter(pk=request_id)
+            .first()
+        )
         if request_obj is not None:
             return request_obj
     return access_request(user, request_id, "view")
@@ -106,12 +116,17 @@ def may_read_evidence(user: Reader) -> bool:
     )
 
 
-def _team_granted(user: Any, perm: str) -> QuerySet[OptimizationRequest]:
+def _team_granted(
+    user: Any, perm: str, *, role_permission: str | None = None
+) -> QuerySet[OptimizationRequest]:
+    """Requests granted ``perm`` to the user's teams, of the teams where the user
+    holds a role with ``role_permission`` (``perm`` unless given)."""
     # Object grants only: with_superuser=False also makes guardian ignore
     # global permissions, so a role alone never opens another team's rows.
-    return get_objects_for_user(
+    granted = get_objects_for_user(
         user, perm, klass=OptimizationRequest, with_superuser=False, accept_global_perms=False
     )
+    return granted.filter(team__in=teams_where(user, role_permission or perm))
 
 
 def request_grant_team_permissions(

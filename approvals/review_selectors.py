@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
@@ -44,8 +44,9 @@ from approvals.models import (
     Signature,
     SignatureKind,
 )
-from approvals.permissions import requests_for_user, user_may
+from approvals.permissions import ACTION_PERMISSIONS, requests_for_user, user_may
 from hybridreview.accounts.models import Team
+from hybridreview.accounts.selectors import teams_where
 from jobs.errors import Conflict
 from jobs.models import (
     Candidate,
@@ -467,13 +468,20 @@ def user_may_read_decisions(user: Reader) -> bool:
     )
 
 
+def decision_teams(user: Reader) -> QuerySet[Team]:
+    """The teams whose decisions the user reads: where they are a consumer or an
+    auditor (the decision permission), an analyst or an approver (they read the
+    requests)."""
+    return teams_where(user, DECISION_PERMISSION) | teams_where(user, ACTION_PERMISSIONS["view"])
+
+
 def decisions_for_user(
     user: Reader, *, team: str = "", since: datetime | None = None
 ) -> QuerySet[Decision]:
     """Decisions of the user's teams, newest first; PermissionDenied for other roles."""
     if not user_may_read_decisions(user):
         raise PermissionDenied("Your role does not read decisions.")
-    qs = Decision.objects.filter(team__memberships__user=cast(User, user))
+    qs = Decision.objects.filter(team__in=decision_teams(user))
     if team:
         qs = qs.filter(team__slug=team)
     if since is not None:

@@ -39,6 +39,7 @@ from approvals.review_selectors import (
     compare_runs,
     decision_approvals,
     decision_get_for_user,
+    decision_teams,
     decisions_for_user,
     live_approvals,
     policy_for_team,
@@ -64,7 +65,9 @@ def _user(request: HttpRequest) -> User:
 
 
 def _teams(request: HttpRequest) -> list[tuple[str, str]]:
-    return [(t.slug, t.name) for t in selectors.user_teams(request.user).order_by("slug")]
+    """The teams whose requests the user reads: the queue's team filter."""
+    teams = selectors.user_teams(request.user, "view").order_by("slug")
+    return [(t.slug, t.name) for t in teams]
 
 
 def _back(request_id: int) -> HttpResponse:
@@ -370,7 +373,8 @@ def decision_list(request: HttpRequest) -> HttpResponse:
     team = request.GET.get("team") or ""
     decisions = decisions_for_user(request.user, team=team)
     page = Paginator(decisions, QUEUE_PAGE).get_page(request.GET.get("page"))
-    context = {"page": page, "teams": _teams(request), "team": team}
+    teams = [(t.slug, t.name) for t in decision_teams(request.user).order_by("slug")]
+    context = {"page": page, "teams": teams, "team": team}
     return render(request, "approvals/decision_list.html", context)
 
 

@@ -16,6 +16,7 @@ from django.db.models.functions import Cast
 from approvals.models import AuditEvent
 from approvals.permissions import AUDIT_PERMISSION
 from hybridreview.accounts.models import Membership
+from hybridreview.accounts.selectors import teams_where
 
 USER_LABEL = "auth.user"
 
@@ -56,7 +57,7 @@ def audit_events_for_user(
 
 
 def _visible_to(user: Any) -> Q:
-    teams = Membership.objects.filter(user=user).values("team_id")
+    teams = teams_where(user, AUDIT_PERMISSION).values("id")
     members = Membership.objects.filter(team_id__in=teams).values("user_id")
     member_ids_text = (
         Membership.objects.filter(team_id__in=teams)

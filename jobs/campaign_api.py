@@ -14,9 +14,9 @@ from hybridreview.api import StrictSerializer, page_of
 from hybridreview.pagination import page_response
 from jobs import selectors, services
 from jobs.api import JobsApi
-from jobs.errors import FieldProblem, InvalidInput
 from jobs.models import Campaign
 from jobs.serializers import PageFilterSerializer
+from jobs.services.checks import team_for
 
 
 class CampaignSerializer(serializers.ModelSerializer[Campaign]):
@@ -96,21 +96,11 @@ class CampaignsApi(JobsApi):
         fields = dict(data.validated_data)
         campaign = services.campaign_create(
             actor=selectors.signed_in(request.user),
-            team=_team(request, fields.pop("team", None)),
+            team=team_for(selectors.signed_in(request.user), fields.pop("team", None), None),
             http_request=request._request,
             **fields,
         )
         return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
-
-
-def _team(request: Request, slug: str | None) -> Any:
-    teams = list(selectors.user_teams(request.user).order_by("slug"))
-    if slug is not None:
-        teams = [t for t in teams if t.slug == slug]
-    if len(teams) != 1:
-        message = "name one of your teams" if slug is None else f"you are not in a team {slug!r}"
-        raise InvalidInput([FieldProblem("team", message)])
-    return teams[0]
 
 
 class CampaignDetailApi(JobsApi):

@@ -45,7 +45,8 @@ def seed_examples(*, team: Team) -> Iterator[str]:
 
 def _requester(team: Team) -> Any:
     members = team.members.filter(is_active=True).order_by("id")
-    return members.filter(groups__name=ANALYST).first() or members.first()
+    analysts = members.filter(memberships__team=team, memberships__roles__name=ANALYST)
+    return analysts.first() or members.first()
 
 
 def _solve_in_process(team: Team, requester: Any, title: str, example: Example) -> Any:

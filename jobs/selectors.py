@@ -22,6 +22,7 @@ from django.utils import timezone
 from approvals import permissions
 from approvals.permissions import Action, access_request, requests_for_user
 from hybridreview.accounts.models import Team
+from hybridreview.accounts.selectors import member_teams, teams_where
 from jobs.models import Campaign, Candidate, OptimizationRequest, Run, WorkerHeartbeat
 from jobs.optimum import request_optimum, run_ratio
 from quantum.metrics import approximation_ratio
@@ -45,8 +46,11 @@ def request_access_check(user: Any, action: Action) -> None:
         raise PermissionDenied(f"Your role does not allow you to {action} requests.")
 
 
-def user_teams(user: Any) -> QuerySet[Team]:
-    return Team.objects.filter(memberships__user=user)
+def user_teams(user: Any, action: Action | None = None) -> QuerySet[Team]:
+    """The user's teams; with ``action``, only those in which their role allows it."""
+    if action is None:
+        return member_teams(user)
+    return teams_where(user, permissions.ACTION_PERMISSIONS[action])
 
 
 def request_list_for_user(
@@ -110,20 +114,27 @@ def request_detail(request: OptimizationRequest) -> OptimizationRequest:
     )
 
 
-def campaign_list_for_user(user: Any) -> QuerySet[Campaign]:
-    request_access_check(user, "view")
-    return Campaign.objects.filter(team__in=user_teams(user)).select_related("team")
+def campaign_list_for_user(user: Any, action: Action = "view") -> QuerySet[Campaign]:
+    """Campaigns of the teams in which the user's role allows ``action``."""
+    request_access_check(user, action)
+    return Campaign.objects.filter(team__in=user_teams(user, action)).select_related("team")
 
 
 def campaign_get_for_user(user: Any, campaign_id: int, *, action: Action = "view") -> Campaign:
+    """The campaign, or Http404 when it is missing or not your team's; 403 when
+    you may see it but your role in its team does not allow ``action``."""
     request_access_check(user, action)
     found = (
-        Campaign.objects.filter(id=campaign_id, team__in=user_teams(user))
+        Campaign.objects.filter(id=campaign_id, team__in=user_teams(user, "view"))
         .select_related("team", "created_by")
         .first()
     )
     if found is None:
         raise Http404("No such campaign.")
+    if action != "view" and not user_teams(user, action).filter(pk=found.team_id).exists():
+        raise PermissionDenied(
+            f"Your role in team {found.team.slug} does not allow you to {action} here."
+        )
     return found
 
 

@@ -22,6 +22,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from hybridreview.accounts.models import Team
+from hybridreview.accounts.selectors import teams_where
 from jobs.models import Budget, LedgerEntry, LedgerKind, OptimizationRequest, Run, TeamQuota
 from jobs.models.run import RUN_ACTIVE
 from jobs.services.budget import budget_for, current_period
@@ -111,11 +112,12 @@ def backends_overview(period: date | None = None) -> list[BackendUsage]:
 # -- budgets -------------------------------------------------------------------
 
 
-def admin_teams(user: Any) -> QuerySet[Team]:
-    """The teams whose budgets ``user`` manages: their own, or all for a superuser."""
+def admin_teams(user: Any, permission: str = VIEW_BUDGETS) -> QuerySet[Team]:
+    """The teams whose budgets ``user`` manages: those where they are an admin,
+    or all for a superuser."""
     if user.is_superuser:
         return Team.objects.all()
-    return Team.objects.filter(memberships__user=user)
+    return teams_where(user, permission)
 
 
 def budget_list_for_user(
@@ -143,7 +145,9 @@ def budget_list_for_user(
 def budget_get_for_user(user: Any, budget_id: int, *, change: bool = False) -> Budget:
     access_check(user, CHANGE_BUDGETS if change else VIEW_BUDGETS, "Budgets")
     found = (
-        Budget.objects.filter(id=budget_id, team__in=admin_teams(user))
+        Budget.objects.filter(
+            id=budget_id, team__in=admin_teams(user, CHANGE_BUDGETS if change else VIEW_BUDGETS)
+        )
         .select_related("team")
         .first()
     )

@@ -40,7 +40,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "statuses": RequestStatus.choices,
         "selected_statuses": statuses,
-        "teams": selectors.user_teams(request.user).order_by("slug"),
+        "teams": selectors.user_teams(request.user, "view").order_by("slug"),
         "selected_team": team or "",
         "may_submit": selectors.user_may(request.user, "submit"),
         "active_statuses": list(REQUEST_ACTIVE),
@@ -49,11 +49,13 @@ def request_list(request: HttpRequest) -> HttpResponse:
 
 
 def _teams(request: HttpRequest) -> list[tuple[str, str]]:
-    return [(t.slug, t.name) for t in selectors.user_teams(request.user).order_by("slug")]
+    """The teams the user may submit to: the submit and campaign forms' choices."""
+    teams = selectors.user_teams(request.user, "submit").order_by("slug")
+    return [(t.slug, t.name) for t in teams]
 
 
 def _open_campaigns(request: HttpRequest) -> list[tuple[str, str]]:
-    found = selectors.campaign_list_for_user(request.user).filter(status="collecting")
+    found = selectors.campaign_list_for_user(request.user, "submit").filter(status="collecting")
     return [(str(c.id), f"#{c.id} {c.title} ({c.team.slug})") for c in found]
 
 
@@ -207,7 +209,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 def _campaign_create(request: HttpRequest, form: CampaignForm) -> int | None:
     data = form.cleaned_data
-    team = selectors.user_teams(request.user).get(slug=data["team"])
+    team = selectors.user_teams(request.user, "submit").get(slug=data["team"])
     try:
         campaign = services.campaign_create(
             actor=selectors.signed_in(request.user),

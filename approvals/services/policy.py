@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from approvals.audit import AuditAction, audit_record
 from approvals.models import ApprovalPolicy
 from hybridreview.accounts.models import Membership, Team
+from hybridreview.accounts.selectors import teams_where
 from jobs.errors import FieldProblem, InvalidInput
 
 POLICY_PERMISSION = "approvals.change_approvalpolicy"
@@ -85,7 +86,7 @@ def may_change_policy(user: Any, team: Team) -> bool:
         user.is_authenticated
         and user.is_active
         and user.has_perm(POLICY_PERMISSION)
-        and Membership.objects.filter(team=team, user=user).exists()
+        and teams_where(user, POLICY_PERMISSION).filter(pk=team.pk).exists()
     )
 
 
@@ -94,8 +95,9 @@ def policy_view(policy: ApprovalPolicy) -> dict[str, Any]:
 
 
 def team_approver_count(team: Team) -> int:
+    """Active members who hold the approver role in this team (not elsewhere)."""
     return (
-        Membership.objects.filter(team=team, user__is_active=True, user__groups__name=APPROVER_ROLE)
+        Membership.objects.filter(team=team, user__is_active=True, roles__name=APPROVER_ROLE)
         .values("user")
         .distinct()
         .count()

@@ -13,7 +13,9 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
+from approvals.permissions import ACTION_PERMISSIONS
 from hybridreview.accounts.models import Team
+from hybridreview.accounts.selectors import member_teams, teams_where
 from jobs.errors import FieldProblem, InvalidInput
 from jobs.models import Campaign
 from jobs.services.backends import backends_check
@@ -96,19 +98,30 @@ def default_title(problem: Problem) -> str:
 
 
 def team_for(user: User, slug: str | None, campaign: Campaign | None) -> Team:
-    """The team named, the campaign's, or the user's only team; members only."""
-    teams = Team.objects.filter(memberships__user=user)
+    """The team named, the campaign's, or the only team the user may submit to.
+
+    Submitting needs the analyst role in that team, not only membership: an
+    approver in team A who analyses in team B submits to B only.
+    """
+    allowed = teams_where(user, ACTION_PERMISSIONS["submit"])
     if campaign is not None:
         slug = slug or campaign.team.slug
         if slug != campaign.team.slug:
             raise InvalidInput([FieldProblem("team", "must be the campaign's team")])
     if slug:
-        team = teams.filter(slug=slug).first()
+        team = allowed.filter(slug=slug).first()
         if team is None:
-            raise InvalidInput([FieldProblem("team", f"you are not a member of a team {slug!r}")])
+            message = (
+                f"your role in team {slug!r} does not allow submitting requests"
+                if member_teams(user).filter(slug=slug).exists()
+                else f"you are not a member of a team {slug!r}"
+            )
+            raise InvalidInput([FieldProblem("team", message)])
         return team
-    mine = list(teams[:2])
+    mine = list(allowed.order_by("slug")[:2])
     if len(mine) != 1:
-        message = "you are in no team" if not mine else "you are in several teams; name one"
+        message = (
+            "you may submit in no team" if not mine else "you may submit in several teams; name one"
+        )
         raise InvalidInput([FieldProblem("team", message)])
     return mine[0]
