@@ -8,6 +8,7 @@ field paths are mapped back onto the form's fields so errors show inline.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, cast
 
 from django import forms
@@ -129,7 +130,13 @@ class RequestForm(AccessibleForm):
                 self.add_error("problem_file", f"must be at most {MAX_PAYLOAD_BYTES} bytes")
                 return data
             text = upload.read().decode("utf-8", errors="replace")
-        data["problem_json"] = self._json("problem" if upload is None else "problem_file", text)
+            # A browser never sends a file input back: shown again with an
+            # error, the form would lose the upload and resubmit the old
+            # text. So the file's text goes into the text box, where the
+            # errors point and where it can be fixed.
+            self.data = _with_problem(self.data, text)
+        data["problem_json"] = self._json("problem", text)
+        self._note_upload()
         data["options_json"] = self._json("options", data.get("options") or "{}")
         if "options_json" in data and not isinstance(data["options_json"], dict):
             self.add_error("options", 'must be a JSON object keyed by solver, e.g. {"qaoa": {}}')
@@ -167,16 +174,34 @@ class RequestForm(AccessibleForm):
     def add_service_errors(self, problems: list[FieldProblem]) -> None:
         """Put each of the service's field paths under the form field it came from."""
         names = self.cleaned_data.get("solvers") or []
-        problem_field = "problem_file" if self.cleaned_data.get("problem_file") else "problem"
         for p in problems:
-            field, message = _form_field(p, names, problem_field)
+            field, message = _form_field(p, names)
             self.add_error(field, message)
+        self._note_upload()
+
+    def _note_upload(self) -> None:
+        """Say where an uploaded file went when the form comes back with its errors."""
+        errors = self.errors  # already cleaned: this reads them, it does not clean again
+        if self.files.get("problem_file") and "problem" in errors and "problem_file" not in errors:
+            self.add_error(
+                "problem_file",
+                "was read into the text box above: fix it there, or upload the file again",
+            )
 
 
-def _form_field(p: FieldProblem, solvers: list[str], problem_field: str) -> tuple[str | None, str]:
+def _with_problem(data: Mapping[str, Any], text: str) -> Mapping[str, Any]:
+    """The form's data with ``text`` as the problem box's value."""
+    if isinstance(data, QueryDict):
+        changed = data.copy()
+        changed["problem"] = text
+        return changed
+    return {**data, "problem": text}
+
+
+def _form_field(p: FieldProblem, solvers: list[str]) -> tuple[str | None, str]:
     path = p.field or ""
     if path.startswith("problem") or path == "schema_version":
-        return problem_field, f"{path}: {p.message}"
+        return "problem", f"{path}: {p.message}"
     if path.startswith("solvers["):
         index = int(path[len("solvers[") : path.index("]")])
         solver = solvers[index] if index < len(solvers) else path

@@ -183,3 +183,26 @@ def test_approvers_do_not_see_the_submit_form(client, approver, password):
     client.login(username=approver.username, password=password)
     assert client.get("/requests/new/").status_code == 403
     assert client.get("/requests/").status_code == 200
+
+
+def test_an_upload_with_an_error_comes_back_in_the_text_box(browser):
+    bad = maxcut(5)
+    bad["graph"]["edges"][0][0] = 40
+    upload = SimpleUploadedFile("p.json", json.dumps(bad).encode(), "application/json")
+    response = browser.post("/requests/new/", form(problem="", problem_file=upload))
+    assert response.status_code == 400
+    # The browser drops the file input: the file's text is now the box's, so
+    # fixing it there and submitting sends the fixed file, not the old text.
+    assert response.context["form"]["problem"].value() == json.dumps(bad)
+    html = response.content.decode()
+    assert 'id="id_problem_error"' in html and "problem.graph.edges[0][0]" in html
+    assert "was read into the text box above" in html
+    assert OptimizationRequest.objects.count() == 0
+
+
+def test_an_upload_that_is_not_json_comes_back_in_the_text_box(browser):
+    upload = SimpleUploadedFile("p.json", b'{"type": "maxcut",', "application/json")
+    response = browser.post("/requests/new/", form(problem="old text", problem_file=upload))
+    assert response.status_code == 400
+    assert response.context["form"]["problem"].value() == '{"type": "maxcut",'
+    assert "is not valid JSON" in response.content.decode()
