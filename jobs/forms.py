@@ -138,8 +138,19 @@ class RequestForm(AccessibleForm):
         data["problem_json"] = self._json("problem", text)
         self._note_upload()
         data["options_json"] = self._json("options", data.get("options") or "{}")
-        if "options_json" in data and not isinstance(data["options_json"], dict):
+        options = data.get("options_json")
+        if "options_json" in data and not isinstance(options, dict):
             self.add_error("options", 'must be a JSON object keyed by solver, e.g. {"qaoa": {}}')
+        elif isinstance(options, dict):
+            # Options of a solver that will not run would be dropped without a word.
+            unticked = sorted(set(options) - set(data.get("solvers") or []))
+            if unticked:
+                names = ", ".join(unticked)
+                self.add_error(
+                    "options",
+                    f"has options for {names}, not ticked above: tick "
+                    f"{'it' if len(unticked) == 1 else 'them'} or remove the options",
+                )
         return data
 
     def _json(self, field: str, text: str) -> Any:

@@ -206,3 +206,28 @@ def test_an_upload_that_is_not_json_comes_back_in_the_text_box(browser):
     assert response.status_code == 400
     assert response.context["form"]["problem"].value() == '{"type": "maxcut",'
     assert "is not valid JSON" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("ticked", "options", "message"),
+    [
+        (
+            ["exact"],
+            {"qaoa": {"reps": 3}},
+            "has options for qaoa, not ticked above: tick it or remove the options",
+        ),
+        # None ticked runs the defaults, which would drop these options too.
+        (
+            [],
+            {"qaoa": {"reps": 3}, "annealing": {"sweeps": 9}},
+            "has options for annealing, qaoa, not ticked above: tick them or remove the options",
+        ),
+    ],
+)
+def test_options_for_a_solver_not_ticked_are_an_error_not_dropped(
+    browser, ticked, options, message
+):
+    response = browser.post("/requests/new/", form(solvers=ticked, options=json.dumps(options)))
+    assert response.status_code == 400
+    assert response.context["form"].errors["options"] == [message]
+    assert OptimizationRequest.objects.count() == 0
