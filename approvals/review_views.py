@@ -50,6 +50,7 @@ from approvals.review_selectors import (
     review_queue_for_user,
 )
 from approvals.services.policy import may_change_policy, team_approver_count
+from approvals.services.signing import PasswordNotAccepted
 from hybridreview.accounts.models import Team
 from jobs import selectors
 from jobs.errors import Conflict, InvalidInput
@@ -228,12 +229,16 @@ def request_sign(request: HttpRequest, request_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 signed = _sign(request, req, form.cleaned_data, is_reject)
+            except PasswordNotAccepted as exc:
+                # At the field too, where the approver types it again.
+                status, error = 403, str(exc)
+                form.add_error("password", "was not accepted: type your password again")
             except PermissionDenied as exc:
                 status, error = 403, str(exc)
             except Conflict as exc:
                 status, error = 409, str(exc)
             except InvalidInput as exc:
-                status, error = 400, "; ".join(f"{p.field}: {p.message}" for p in exc.errors)
+                status, error = 400, _field_errors(form, exc)
             else:
                 messages.success(request, _signed_message(signed))
                 return _back(req.pk)
@@ -252,6 +257,18 @@ def request_sign(request: HttpRequest, request_id: int) -> HttpResponse:
         "approvers": team_approver_count(req.team),
     }
     return render(request, "approvals/sign.html", context, status=status)
+
+
+def _field_errors(form: Any, exc: InvalidInput) -> str:
+    """Each of the service's problems at its field when the form has one; the
+    rest (and a summary) for the banner above the forms."""
+    rest = []
+    for p in exc.errors:
+        if p.field in form.fields:
+            form.add_error(p.field, p.message)
+        else:
+            rest.append(f"{p.field}: {p.message}" if p.field else p.message)
+    return "; ".join(rest) or "Nothing was signed: correct the fields marked below."
 
 
 def _preselected(req: Any, candidates: list[Candidate]) -> int | None:

@@ -164,6 +164,10 @@ def request_reject(
     return Signed(signature=signature, decision=None, approvals=0, required=0)
 
 
+class PasswordNotAccepted(PermissionDenied):
+    """The signer's password was missing or wrong: a 403, and an error at the field."""
+
+
 def reauthenticate(
     *,
     user: User,
@@ -188,7 +192,7 @@ def reauthenticate(
             reason="password missing" if not password else "password not accepted",
             request=http_request,
         )
-    raise PermissionDenied("Your password was not accepted; nothing was signed.")
+    raise PasswordNotAccepted("Your password was not accepted; nothing was signed.")
 
 
 def signatures_void_for_request(

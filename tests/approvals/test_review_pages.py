@@ -164,6 +164,10 @@ def test_the_sign_page_shows_the_digest_and_signs_with_the_password(people, req)
     }
     refused = client.post(f"/requests/{req.pk}/sign/", form)
     assert refused.status_code == 403 and b"nothing was signed" in refused.content
+    # Said at the password field too, tied to it, where it is typed again.
+    html = refused.content.decode()
+    assert 'id="approve_password_error"' in html and "type your password again" in html
+    assert 'aria-describedby="approve_password_error"' in html
     assert not Signature.objects.exists()
     signed = client.post(f"/requests/{req.pk}/sign/", {**form, "password": PASSWORD})
     assert signed.status_code == 302
