@@ -110,8 +110,16 @@
       button.disabled = true;
       box.textContent = "Estimating…";
       // FormData carries the CSRF token field of the form.
+      if (window.hrFreshToken) { window.hrFreshToken(form); }
       fetch(section.dataset.url, { method: "POST", body: new FormData(form), credentials: "same-origin" })
-        .then(function (r) { return r.json().then(function (body) { show(box, body, r.ok); }); })
+        .then(function (r) {
+          // Signed out meanwhile: the answer is the login page, not an estimate.
+          if (r.redirected && r.url.indexOf("/accounts/login/") !== -1) {
+            box.textContent = "You are signed out. Sign in again in another tab, then estimate: what you typed here stays.";
+            return;
+          }
+          return r.json().then(function (body) { show(box, body, r.ok); });
+        })
         .catch(function () { box.textContent = "Could not estimate; try again."; })
         .then(function () { button.disabled = false; });
     });

@@ -49,3 +49,50 @@ def test_a_double_clicked_comment_is_posted_once(
     page.wait_for_load_state("networkidle")
     page.get_by_text("once, please").first.wait_for(timeout=15_000)
     assert Comment.objects.filter(body="once, please").count() == 1
+
+
+def _second_tab(probe):
+    """Another tab of the same browser: the same cookies, the same sign-in."""
+    from tests.e2e.conftest import PageProbe
+
+    return PageProbe(probe.page.context.new_page())
+
+
+def test_a_form_opened_before_signing_in_again_still_submits(
+    open_page, login, live_server, make_user, make_team, password
+):
+    make_user("ana", "analyst", team=make_team("demo"))
+    probe = open_page()
+    login(probe, "ana", password)
+    page = probe.page
+    page.goto(f"{live_server.url}/requests/new/")
+    page.get_by_label("Problem", exact=False).first.fill(json.dumps(SQUARE))
+    page.get_by_label("Title").fill("typed before a new sign-in")
+    # Meanwhile, in another tab: sign out and in again, which rotates the CSRF token.
+    other = _second_tab(probe)
+    other.page.goto(f"{live_server.url}/")
+    other.page.get_by_role("button", name="Log out").click()
+    other.page.wait_for_load_state("networkidle")
+    login(other, "ana", password)
+    # Before csrf-fresh.js this was Django's 403 "CSRF verification failed" page.
+    page.get_by_role("button", name="Submit", exact=True).last.click()
+    page.wait_for_url(re.compile(r"/requests/\d+/$"), timeout=15_000)
+    assert OptimizationRequest.objects.filter(title="typed before a new sign-in").count() == 1
+
+
+def test_an_estimate_after_signing_out_says_so_and_keeps_the_form(
+    open_page, login, live_server, make_user, make_team, password
+):
+    make_user("ana", "analyst", team=make_team("demo"))
+    probe = open_page()
+    login(probe, "ana", password)
+    page = probe.page
+    page.goto(f"{live_server.url}/requests/new/")
+    page.get_by_label("Problem", exact=False).first.fill(json.dumps(SQUARE))
+    other = _second_tab(probe)
+    other.page.goto(f"{live_server.url}/")
+    other.page.get_by_role("button", name="Log out").click()
+    other.page.wait_for_load_state("networkidle")
+    page.get_by_role("button", name="Estimate cost").click()
+    page.get_by_text("You are signed out.").wait_for(timeout=15_000)
+    assert json.loads(page.get_by_label("Problem", exact=False).first.input_value()) == SQUARE
