@@ -251,7 +251,10 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"correlation": {"()": "hybridreview.correlation.CorrelationIdFilter"}},
+    "filters": {
+        "correlation": {"()": "hybridreview.correlation.CorrelationIdFilter"},
+        "client_error": {"()": "hybridreview.logfilters.ClientErrorWithoutTraceback"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -269,6 +272,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own handlers for "django" (a second console under DEBUG, mail
+        # to admins) are replaced: each line is written once, by the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"filters": ["client_error"]},
         "django.db.backends": {"level": "WARNING"},
         "qiskit": {"level": "WARNING"},
         "stevedore": {"level": "WARNING"},

@@ -1,0 +1,46 @@
+"""What the log says about a request: one line each, a traceback only for a server error."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+
+@pytest.fixture
+def written(monkeypatch):
+    """Every record any stream handler writes (the console's and Django's own)."""
+    lines: list[logging.LogRecord] = []
+
+    def emit(handler: logging.Handler, record: logging.LogRecord) -> None:
+        if not type(handler).__module__.startswith("_pytest"):  # pytest's own capture
+            lines.append(record)
+
+    monkeypatch.setattr(logging.StreamHandler, "emit", emit)
+    return lines
+
+
+@pytest.mark.django_db
+def test_a_routine_403_is_one_line_without_a_traceback(settings, client, make_user, written):
+    settings.DEBUG = True  # make run's setting, under which Django adds a console of its own
+    consumer = make_user("con", "consumer")
+    client.force_login(consumer)
+    assert client.get("/audit/").status_code == 403
+    forbidden = [r for r in written if r.getMessage().startswith("Forbidden")]
+    assert len(forbidden) == 1, [r.getMessage() for r in written]
+    assert forbidden[0].exc_info is None
+
+
+@pytest.mark.django_db
+def test_a_server_error_keeps_its_traceback(client, make_user, monkeypatch, written):
+    from hybridreview import pages
+
+    def broken(*_, **__):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pages, "render", broken)
+    client.force_login(make_user("ana", "analyst"))
+    client.raise_request_exception = False
+    assert client.get("/").status_code == 500
+    errors = [r for r in written if r.getMessage().startswith("Internal Server Error")]
+    assert len(errors) == 1 and errors[0].exc_info is not None
