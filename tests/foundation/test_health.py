@@ -93,3 +93,10 @@ def test_beat_sends_a_heartbeat_to_every_queue_a_task_is_routed_to(settings):
         if entry["task"] == "jobs.heartbeat"
     ]
     assert sorted(beats) == sorted(routed)
+
+
+def test_favicon_ico_is_the_static_icon_not_a_404(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")
+    assert client.get(response["Location"]).status_code == 200
