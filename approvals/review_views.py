@@ -7,6 +7,7 @@ not use a page gets 403; an object outside the user's teams, 404.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any, cast
 
 from django.contrib import messages
@@ -329,17 +330,20 @@ def request_compare(request: HttpRequest, request_id: int) -> HttpResponse:
     runs = compare_runs(req)
     run_pair = compare_default_runs(runs, candidates)
     context: dict[str, Any] = {"req": req, "runs": runs}
+    # An id that is not this request's (a typo, another request's, a stale
+    # link) is replaced by the default pick, and the page says so.
+    replaced: list[str] = []
     if "run_a" in request.GET or "run_b" in request.GET:
-        a = _pick(runs, request.GET.get("run_a")) or run_pair[0]
-        b = _pick(runs, request.GET.get("run_b")) or run_pair[1]
+        a = _pick(runs, request.GET.get("run_a"), "run", replaced) or run_pair[0]
+        b = _pick(runs, request.GET.get("run_b"), "run", replaced) or run_pair[1]
         run_pair, candidate_pair = (a, b), compare_candidates_of_runs(candidates, a, b)
         context.update(mode="runs", a=a, b=b)
         if a is not None and b is not None:
             context["payload"] = compare_runs_figures(req, a, b, every_run=runs)
     else:
         default = compare_default_candidates(candidates)
-        a = _pick(candidates, request.GET.get("a")) or default[0]
-        b = _pick(candidates, request.GET.get("b")) or default[1]
+        a = _pick(candidates, request.GET.get("a"), "candidate", replaced) or default[0]
+        b = _pick(candidates, request.GET.get("b"), "candidate", replaced) or default[1]
         candidate_pair = (a, b)
         context.update(mode="candidates", a=a, b=b)
         if a is not None and b is not None:
@@ -350,16 +354,23 @@ def request_compare(request: HttpRequest, request_id: int) -> HttpResponse:
         pick_b=candidate_pair[1],
         pick_run_a=run_pair[0],
         pick_run_b=run_pair[1],
+        replaced=replaced,
     )
     return render(request, "approvals/compare.html", context)
 
 
-def _pick(rows: list[Any], raw: str | None) -> Any:
-    try:
-        wanted = int(raw or "")
-    except ValueError:
+def _pick(rows: list[Any], raw: str | None, what: str, replaced: list[str]) -> Any:
+    """The row whose id ``raw`` names, or None; a named id that is not among
+    ``rows`` is noted in ``replaced`` for the page to say."""
+    if not raw:
         return None
-    return next((r for r in rows if r.pk == wanted), None)
+    found = None
+    with suppress(ValueError):
+        wanted = int(raw)
+        found = next((r for r in rows if r.pk == wanted), None)
+    if found is None:
+        replaced.append(f"{what} {raw[:20]!r}")
+    return found
 
 
 def _offered(candidates: list[Candidate], picked: tuple[Any, Any]) -> list[Candidate]:

@@ -248,6 +248,23 @@ def test_the_compare_view_shows_two_candidates_and_the_variables_that_differ(peo
     assert b'id="review-figures"' in page.content
 
 
+def test_the_compare_view_says_when_an_id_is_not_this_requests(people, req, team):
+    other = ranked_request(people.ana, team=team, title="other")
+    foreign = candidate_ranked(other, 1)
+    client = browser(people.ana)
+    page = client.get(f"/requests/{req.pk}/compare/?a={foreign.pk}&b=zzz")
+    assert page.status_code == 200
+    assert page.context["a"].request_id == req.pk  # the default pick, not the foreign one
+    html = page.content.decode()
+    assert 'id="compare-replaced"' in html
+    assert f"candidate &#x27;{foreign.pk}&#x27;, candidate &#x27;zzz&#x27;" in html
+    runs = client.get(f"/requests/{req.pk}/compare/?run_a=999999").content.decode()
+    assert "run &#x27;999999&#x27;" in runs
+    # A pick of its own says nothing.
+    own = candidate_ranked(req, 1)
+    assert b"compare-replaced" not in client.get(f"/requests/{req.pk}/compare/?a={own.pk}").content
+
+
 def test_the_compare_view_shows_two_runs_with_their_distance(people, team):
     noisy = {"0101": 200, "1010": 150, "0011": 200, "0110": 200, "1111": 150, "0000": 124}
     req = ranked_request(people.ana, team=team, noisy_counts=noisy)
