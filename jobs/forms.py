@@ -184,11 +184,25 @@ class RequestForm(AccessibleForm):
 
     def add_service_errors(self, problems: list[FieldProblem]) -> None:
         """Put each of the service's field paths under the form field it came from."""
-        names = self.cleaned_data.get("solvers") or []
-        for p in problems:
-            field, message = _form_field(p, names)
+        for field, message in self.service_errors(problems):
             self.add_error(field, message)
         self._note_upload()
+
+    def service_errors(self, problems: list[FieldProblem]) -> list[tuple[str | None, str]]:
+        """The service's problems as (form field, message), as the page shows them."""
+        names = self.cleaned_data.get("solvers") or []
+        return [_form_field(p, names) for p in problems]
+
+    def labelled_errors(self, errors: list[tuple[str | None, str]]) -> list[dict[str, Any]]:
+        """Errors for a script to show: each field's name and its label on the page."""
+        return [
+            {
+                "field": field,
+                "label": str(self[field].label) if field in self.fields else None,
+                "message": str(message),
+            }
+            for field, message in errors
+        ]
 
     def _note_upload(self) -> None:
         """Say where an uploaded file went when the form comes back with its errors."""

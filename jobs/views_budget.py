@@ -131,11 +131,13 @@ def request_estimate(request: HttpRequest) -> JsonResponse:
         request.POST, request.FILES, teams=_teams(request), campaigns=_open_campaigns(request)
     )
     if not form.is_valid():
-        errors = [
-            {"field": field if field != "__all__" else None, "message": str(message)}
-            for field, messages_ in form.errors.items()
-            for message in messages_
-        ]
+        errors = form.labelled_errors(
+            [
+                (field if field != "__all__" else None, str(message))
+                for field, messages_ in form.errors.items()
+                for message in messages_
+            ]
+        )
         return JsonResponse(error_body("Fix the form first.", errors), status=400)
     data = form.cleaned_data
     try:
@@ -154,7 +156,8 @@ def request_estimate(request: HttpRequest) -> JsonResponse:
     except BudgetExceeded as exc:  # not raised by an estimate; kept honest
         return JsonResponse(error_body(exc.message), status=402)
     except InvalidInput as exc:
-        errors = [{"field": p.field, "message": p.message} for p in exc.errors]
+        # Named as the submit would name them: by the form's labels, not API paths.
+        errors = form.labelled_errors(form.service_errors(exc.errors))
         return JsonResponse(error_body("The request would be refused.", errors), status=400)
     budget = estimate.budget
     return JsonResponse(

@@ -75,7 +75,9 @@
       (body.errors || []).forEach(function (e) {
         var li = document.createElement("p");
         li.className = "field-error";
-        li.textContent = (e.field ? e.field + ": " : "") + e.message;
+        // The field's label on this page ("Quantum backend"), as the submit shows it.
+        var name = e.label || e.field;
+        li.textContent = (name ? name + ": " : "") + e.message;
         box.appendChild(li);
       });
       return;

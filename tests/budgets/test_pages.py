@@ -133,6 +133,23 @@ def test_the_submit_pages_estimate_reports_form_errors(browser, analyst):
     assert [e["field"] for e in response.json()["errors"]] == ["problem"]
 
 
+def test_the_estimates_refusals_name_the_forms_fields_as_the_submit_does(browser, analyst):
+    form = {
+        "team": "demo",
+        "problem": json.dumps(maxcut()),
+        "solvers": ["qaoa"],
+        "quantum_backend": "warp_drive",
+        "cache": "bypass",
+        "on_budget_exceeded": "refuse",
+    }
+    response = browser(analyst).post("/requests/new/estimate/", form)
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    # Not the API's "solvers[0].backend": the field and label the page shows.
+    assert (error["field"], error["label"]) == ("quantum_backend", "Quantum backend")
+    assert error["message"].startswith("qaoa: ")
+
+
 def test_submitting_over_budget_from_the_page_shows_the_reason(browser, analyst, priced, budget):
     priced("aer_statevector", per_task="50")
     budget(limit="3")
