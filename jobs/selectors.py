@@ -171,6 +171,7 @@ def campaign_comparison(campaign: Campaign) -> list[dict[str, Any]]:
                     "variant": ", ".join(f"{k}={v}" for k, v in sorted(run.options.items())),
                     "status": run.status,
                     "tier": run.tier,
+                    "kind": run.kind,
                     "best_objective": best,
                     "ratio": (
                         run_ratio(run, optimum, req.sense)["value"]

@@ -140,6 +140,11 @@ def test_the_campaign_page_compares_its_variants_in_one_table(
     client.login(username=analyst.username, password=password)
     html = client.get(f"/campaigns/{campaign.id}/").content.decode()
     assert "Variants compared" in html and "maxiter=8, reps=3" in html
+    # The two exact runs sampled nothing: no P(best) of 1.000 for them, as in
+    # the candidates table; the two QAOA runs show their measured shares.
+    assert html.count(">not sampled</td>") == 2
+    shown = client.get(f"/campaigns/{campaign.id}/").context["rows"]
+    assert [r["kind"] for r in shown] == ["quantum", "classical", "quantum", "classical"]
 
 
 def test_campaign_ratios_are_the_request_pages_and_say_when_no_optimum_is_known(
