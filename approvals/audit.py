@@ -77,6 +77,7 @@ class AuditAction:
     TOKEN_CREATED = "auth.token_created"  # noqa: S105 (an action name, not a secret)
     TOKEN_REVOKED = "auth.token_revoked"  # noqa: S105
     PERMISSION_GRANTED = "permission.granted"
+    PERMISSION_REVOKED = "permission.revoked"
 
 
 class AuditError(RuntimeError):

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from approvals import urls as approvals_urls
 from hybridreview import api, health, pages
+from hybridreview.accounts import pages as team_pages
 from hybridreview.accounts.views import TokenCreateApi, TokenRevokeApi
 from jobs import urls as jobs_urls
 
@@ -26,6 +27,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("teams/", team_pages.team_list, name="team-list"),
+    path("teams/<slug:slug>/members/", team_pages.team_members, name="team-members"),
     path("admin/", admin.site.urls),
     path("", include(approvals_urls)),
     path("", include(jobs_urls)),

@@ -137,3 +137,35 @@ def _check(policy: ApprovalPolicy, team: Team) -> None:
         raise InvalidInput(
             [FieldProblem(field, f"is {highest}, but team {team.slug} has {approvers} approver(s)")]
         )
+
+
+def approver_shortfall(team: Team) -> str:
+    """What the team's policy needs that its approvers cannot give, or "".
+
+    Shown after a member change takes approvers away: the change stands (an
+    approver who left must lose the role), but requests then wait for a
+    signature nobody can give until an approver is added or the policy lowered.
+    """
+    from approvals.review_selectors import policy_for_team
+
+    policy = policy_for_team(team)
+    approvers = team_approver_count(team)
+    have = f"Team {team.slug} has {_count(approvers, 'approver')}"
+    if approvers < policy.approvals_required:
+        return (
+            f"{have}, but its policy needs {_count(policy.approvals_required, 'approval')} on "
+            "every request: none can be approved until an approver is added or the policy is "
+            "lowered."
+        )
+    above = policy.approvals_required_above_cost
+    if policy.cost_threshold_credits is not None and approvers < above:
+        return (
+            f"{have}, but its policy needs {_count(above, 'approval')} above "
+            f"{policy.cost_threshold_credits.normalize():f} credits: such requests cannot be "
+            "approved until an approver is added or the policy is lowered."
+        )
+    return ""
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

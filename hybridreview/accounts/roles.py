@@ -24,6 +24,15 @@ TEAM_ROLES = (ANALYST, APPROVER, ADMIN, CONSUMER, AUDITOR)
 # Held by the user, for every team at once.
 PLATFORM_ROLES = (OPERATOR,)
 
+# What each team role lets a member do in that team, as the members page says it.
+ROLE_SUMMARIES: dict[str, str] = {
+    ANALYST: "submits requests, compares candidates and recommends one",
+    APPROVER: "signs off or rejects recommended candidates",
+    ADMIN: "manages the team's members, budgets, quotas and approval policy",
+    CONSUMER: "reads approved decisions only",
+    AUDITOR: "reads the team's audit trail and decisions",
+}
+
 # "app_label.codename"; a permission of an app that is not migrated yet is
 # skipped and picked up on the next post_migrate.
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -48,6 +57,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "approvals.view_approvalpolicy",
         # The audit page: admins read their teams' trail, as auditors do.
         "approvals.view_auditevent",
+        # The team's members page: who is in the team, with which roles.
+        "accounts.view_membership",
+        "accounts.change_membership",
     ),
     CONSUMER: ("approvals.view_decision",),
     AUDITOR: ("approvals.view_auditevent", "approvals.view_decision"),

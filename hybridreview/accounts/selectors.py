@@ -46,3 +46,25 @@ def team_roles(user: Any) -> dict[str, list[str]]:
         if role:
             found[slug].append(role)
     return {slug: sorted(roles) for slug, roles in sorted(found.items())}
+
+
+MEMBERS_PERMISSION = "accounts.change_membership"
+
+
+def may_manage_members(user: Any, team: Team) -> bool:
+    """Admins of the team add and remove its members and set their roles there;
+    superusers do it for every team (as in Django's admin)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return bool(
+        user.is_superuser or teams_where(user, MEMBERS_PERMISSION).filter(pk=team.pk).exists()
+    )
+
+
+def managed_teams(user: Any) -> QuerySet[Team]:
+    """The teams whose members ``user`` manages."""
+    if not (user.is_authenticated and user.is_active):
+        return Team.objects.none()
+    if user.is_superuser:
+        return Team.objects.all()
+    return teams_where(user, MEMBERS_PERMISSION)

@@ -77,7 +77,14 @@ def _pages(world: dict[str, Any]) -> dict[str, list[str]]:
         "con": ["/decisions/", f"/decisions/{d}/"],
         # Evidence packs are for reviewers and auditors (consumers get 403).
         "aud": ["/audit/", f"/decisions/{d}/evidence/"],
-        "adm": ["/policies/", "/teams/demo/policy/", "/budgets/", "/backends/"],
+        "adm": [
+            "/policies/",
+            "/teams/demo/policy/",
+            "/budgets/",
+            "/backends/",
+            "/teams/",
+            "/teams/demo/members/",
+        ],
         "ops": ["/backends/"],  # with the actions an admin does not see
     }
 

@@ -1,0 +1,166 @@
+"""The team pages: which teams one manages, and a team's members and their roles.
+
+Thin: the services (services.py) decide and audit every change; this maps
+their refusals onto the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from approvals.services.policy import approver_shortfall
+
+from .forms import MemberAddForm, MemberRemoveForm, MemberRolesForm
+from .models import Membership, Team
+from .roles import ADMIN, APPROVER, ROLE_SUMMARIES, TEAM_ROLES
+from .selectors import managed_teams, may_manage_members
+from .services import MembershipRefused, RoleChange, member_join, member_remove, member_roles_set
+
+
+@login_required
+@require_GET
+def team_list(request: HttpRequest) -> HttpResponse:
+    teams = managed_teams(request.user).annotate(
+        member_count=Count("memberships", distinct=True),
+        admin_count=Count("memberships", filter=Q(memberships__roles__name=ADMIN), distinct=True),
+        approver_count=Count(
+            "memberships", filter=Q(memberships__roles__name=APPROVER), distinct=True
+        ),
+    )
+    if not teams.exists():
+        raise PermissionDenied("Managing a team's members is for the team's admins.")
+    return render(request, "accounts/team_list.html", {"teams": teams})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_members(request: HttpRequest, slug: str) -> HttpResponse:
+    user = cast(User, request.user)
+    team = get_object_or_404(Team, slug=slug)
+    if not (user.is_superuser or Membership.objects.filter(team=team, user=user).exists()):
+        raise Http404("No such team.")  # a team one is not in is not shown to exist
+    if not may_manage_members(user, team):
+        raise PermissionDenied(
+            f"Your role in team {team.slug} does not allow managing its members."
+        )
+    add_form = MemberAddForm(prefix="add")
+    row_error: tuple[int, str] | None = None
+    if request.method == "POST":
+        op = request.POST.get("op", "")
+        try:
+            if op == "add":
+                add_form = MemberAddForm(request.POST, prefix="add")
+                if add_form.is_valid():
+                    return _add(request, team, add_form)
+            elif op in {"roles", "remove"}:
+                return _change(request, team, op)
+            else:
+                messages.error(request, "Unknown action: nothing was changed.")
+        except MembershipRefused as exc:
+            if op == "add":
+                add_form.add_error(exc.field if exc.field in add_form.fields else None, exc.message)
+            else:
+                row_error = (int(request.POST.get("user") or 0), exc.message)
+        status = 400
+    else:
+        status = 200
+    context = {
+        "team": team,
+        "members": _rows(team, row_error),
+        "roles": [(role, ROLE_SUMMARIES[role]) for role in TEAM_ROLES],
+        "add_form": add_form,
+        "row_error": row_error,
+        "shortfall": approver_shortfall(team),
+    }
+    return render(request, "accounts/team_members.html", context, status=status)
+
+
+def _add(request: HttpRequest, team: Team, form: MemberAddForm) -> HttpResponse:
+    data = form.cleaned_data
+    member_join(
+        team=team,
+        username=data["username"],
+        roles=data["roles"],
+        actor=cast(User, request.user),
+        http_request=request,
+    )
+    held = ", ".join(sorted(data["roles"])) or "no role yet"
+    messages.success(request, f"{data['username']} joined team {team.slug}: {held}.")
+    return redirect("team-members", slug=team.slug)
+
+
+def _change(request: HttpRequest, team: Team, op: str) -> HttpResponse:
+    form: MemberRolesForm | MemberRemoveForm = (
+        MemberRolesForm(request.POST) if op == "roles" else MemberRemoveForm(request.POST)
+    )
+    if not form.is_valid():
+        # Only a tampered form gets here: the page sends a member's id and
+        # checkboxes of the five roles.
+        raise MembershipRefused("That change could not be read: " + _first_error(form))
+    actor = cast(User, request.user)
+    member = get_object_or_404(Membership, team=team, user_id=form.cleaned_data["user"]).user
+    name = member.get_username()
+    if isinstance(form, MemberRolesForm):
+        change = member_roles_set(
+            team=team,
+            user=member,
+            roles=form.cleaned_data["roles"],
+            actor=actor,
+            http_request=request,
+        )
+        messages.success(request, _said(name, team, change))
+    else:
+        member_remove(team=team, user=member, actor=actor, http_request=request)
+        messages.success(request, f"{name} was removed from team {team.slug}.")
+    # What the team's policy now lacks, if anything, heads the page itself.
+    if not may_manage_members(actor, team):
+        # They took their own admin role away (another admin remains).
+        messages.info(request, f"You no longer manage team {team.slug}'s members.")
+        if shortfall := approver_shortfall(team):
+            messages.warning(request, shortfall)
+        return redirect("home")
+    return redirect("team-members", slug=team.slug)
+
+
+def _said(name: str, team: Team, change: RoleChange) -> str:
+    if not change.changed:
+        return f"{name}'s roles in team {team.slug} are unchanged."
+    parts = []
+    if change.added:
+        parts.append("now " + ", ".join(change.added))
+    if change.removed:
+        parts.append("no longer " + ", ".join(change.removed))
+    return f"{name} in team {team.slug}: {'; '.join(parts)}."
+
+
+def _first_error(form: Any) -> str:
+    for field, errors in form.errors.items():
+        return f"{field}: {errors[0]}"
+    return "invalid form"
+
+
+def _rows(team: Team, row_error: tuple[int, str] | None) -> list[dict[str, Any]]:
+    memberships = (
+        Membership.objects.filter(team=team)
+        .select_related("user")
+        .prefetch_related("roles")
+        .order_by("user__username")
+    )
+    return [
+        {
+            "user": m.user,
+            "joined_at": m.joined_at,
+            "roles": {g.name for g in m.roles.all()},
+            "error": row_error[1] if row_error and row_error[0] == m.user_id else "",
+        }
+        for m in memberships
+    ]
