@@ -6,12 +6,23 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from approvals import urls as approvals_urls
 from hybridreview import api, health, pages
 from hybridreview.accounts import pages as team_pages
-from hybridreview.accounts.views import TokenCreateApi, TokenRevokeApi
+from hybridreview.accounts.views import (
+    TeamMemberApi,
+    TeamMembersApi,
+    TokenCreateApi,
+    TokenRevokeApi,
+)
 from jobs import urls as jobs_urls
 
 api_v1 = [
     path("auth/token/", TokenCreateApi.as_view(), name="api-token-create"),
     path("auth/token/revoke/", TokenRevokeApi.as_view(), name="api-token-revoke"),
+    path("teams/<slug:slug>/members/", TeamMembersApi.as_view(), name="api-team-members"),
+    path(
+        "teams/<slug:slug>/members/<str:username>/",
+        TeamMemberApi.as_view(),
+        name="api-team-member",
+    ),
     *approvals_urls.api_urlpatterns,
     *jobs_urls.api_urlpatterns,
 ]

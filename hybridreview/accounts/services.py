@@ -71,9 +71,10 @@ def membership_add(
 class MembershipRefused(Exception):
     """A member change the team's rules refuse; ``field`` names the input at fault."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, conflict: bool = False) -> None:
         super().__init__(message)
-        self.message, self.field = message, field
+        # conflict: the input is fine but the team's state refuses it (its last admin).
+        self.message, self.field, self.conflict = message, field, conflict
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,7 @@ def _keep_an_admin(team: Team, user: User, what: str) -> None:
             f"Cannot {what} {user.get_username()}: they are the only admin of team "
             f"{team.slug}. Make another member an admin first.",
             field="roles",
+            conflict=True,
         )
 
 

@@ -1,4 +1,5 @@
-"""API tokens for scripts: hashed at rest (knox), with expiry and revocation."""
+"""The accounts API: tokens for scripts (hashed at rest by knox, with expiry and
+revocation), and a team's members and their roles for the team's admins."""
 
 from __future__ import annotations
 
@@ -6,19 +7,33 @@ from typing import Any, cast
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
 from rest_framework import serializers, status
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import APIException, AuthenticationFailed, NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from hybridreview.api import StrictSerializer
+from hybridreview.api import StrictSerializer, page_of
+from hybridreview.pagination import page_response
+from jobs.serializers import PageFilterSerializer
 
-from .services import token_create, token_revoke
+from .models import Membership, Team
+from .roles import TEAM_ROLES
+from .selectors import may_manage_members
+from .services import (
+    MembershipRefused,
+    member_join,
+    member_remove,
+    member_roles_set,
+    token_create,
+    token_revoke,
+)
 
 
 class TokenCreateApi(APIView):
@@ -77,4 +92,142 @@ class TokenRevokeApi(APIView):
             token_revoke(user=user, request=request, token=request.auth)
         else:
             raise serializers.ValidationError({"all": "Session callers must pass all=true."})
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MembersConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The team's state does not allow this change."
+    default_code = "conflict"
+
+
+class MemberOutput(serializers.Serializer[Any]):
+    username = serializers.CharField(source="user.username")
+    name = serializers.CharField(source="user.get_full_name")
+    active = serializers.BooleanField(source="user.is_active")
+    roles = serializers.SerializerMethodField()
+    joined_at = serializers.DateTimeField()
+
+    def get_roles(self, membership: Membership) -> list[str]:
+        return sorted(g.name for g in membership.roles.all())
+
+
+def role_list(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.ChoiceField(choices=list(TEAM_ROLES)),
+        allow_empty=True,
+        max_length=len(TEAM_ROLES),
+        help_text="The member's roles in this team: " + ", ".join(TEAM_ROLES) + ".",
+        **kwargs,
+    )
+
+
+class _MembersApi(APIView):
+    """Shared by the members endpoints: the team, checked, and the services'
+    refusals as HTTP (400 naming the field; 409 when the team would lose its
+    last admin)."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, MembershipRefused):
+            if exc.conflict:
+                exc = MembersConflict(exc.message)
+            else:
+                exc = serializers.ValidationError({exc.field or "non_field_errors": [exc.message]})
+        return super().handle_exception(exc)
+
+    def team(self, request: Request, slug: str) -> Team:
+        user = cast(User, request.user)
+        team = Team.objects.filter(slug=slug).first()
+        if team is None or not (
+            user.is_superuser or Membership.objects.filter(team=team, user=user).exists()
+        ):
+            raise NotFound("No such team.")
+        if not may_manage_members(user, team):
+            raise PermissionDenied(
+                f"Your role in team {team.slug} does not allow managing its members."
+            )
+        return team
+
+    @staticmethod
+    def memberships(team: Team) -> QuerySet[Membership]:
+        return (
+            Membership.objects.filter(team=team)
+            .select_related("user")
+            .prefetch_related("roles")
+            .order_by("user__username")
+        )
+
+    def member(self, team: Team, username: str) -> Membership:
+        found = self.memberships(team).filter(user__username=username).first()
+        if found is None:
+            raise NotFound(f"{username} is not a member of team {team.slug}.")
+        return found
+
+
+class TeamMembersApi(_MembersApi):
+    """A team's members and their roles in it (the team's admins): list, or add an account."""
+
+    class InputSerializer(StrictSerializer):
+        username = serializers.CharField(max_length=150)
+        roles = role_list(required=False)
+
+    @extend_schema(
+        operation_id="teams_members_list",
+        responses={200: page_of(MemberOutput)},
+        parameters=[PageFilterSerializer],
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        PageFilterSerializer.check(request)
+        return page_response(
+            request, self, self.memberships(self.team(request, slug)), MemberOutput
+        )
+
+    @extend_schema(request=InputSerializer, responses={201: MemberOutput})
+    def post(self, request: Request, slug: str) -> Response:
+        team = self.team(request, slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = member_join(
+            team=team,
+            username=data.validated_data["username"],
+            roles=data.validated_data.get("roles", []),
+            actor=cast(User, request.user),
+            http_request=request._request,
+        )
+        out = MemberOutput(self.member(team, membership.user.get_username()))
+        return Response(out.data, status=status.HTTP_201_CREATED)
+
+
+class TeamMemberApi(_MembersApi):
+    """One member of a team: read, set their roles (PUT), or remove them (DELETE)."""
+
+    class InputSerializer(StrictSerializer):
+        roles = role_list()
+
+    @extend_schema(responses={200: MemberOutput})
+    def get(self, request: Request, slug: str, username: str) -> Response:
+        return Response(MemberOutput(self.member(self.team(request, slug), username)).data)
+
+    @extend_schema(request=InputSerializer, responses={200: MemberOutput})
+    def put(self, request: Request, slug: str, username: str) -> Response:
+        team = self.team(request, slug)
+        user = self.member(team, username).user
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member_roles_set(
+            team=team,
+            user=user,
+            roles=data.validated_data["roles"],
+            actor=cast(User, request.user),
+            http_request=request._request,
+        )
+        return Response(MemberOutput(self.member(team, username)).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, slug: str, username: str) -> Response:
+        team = self.team(request, slug)
+        user = self.member(team, username).user
+        member_remove(
+            team=team, user=user, actor=cast(User, request.user), http_request=request._request
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

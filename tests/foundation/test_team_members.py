@@ -296,3 +296,76 @@ def test_the_django_admin_records_role_changes_it_makes(team, django_user_model)
     assert approver not in {
         g.pk for g in Membership.objects.get(team=team.team, user=team.apo).roles.all()
     }
+
+
+# -- the API -------------------------------------------------------------------
+
+
+def test_the_api_lists_adds_changes_and_removes_members(team, client_as, make_user, make_team):
+    make_user("neo", "analyst", team=make_team("other"))
+    api = client_as(team.boss)
+    listed = api.get("/api/v1/teams/alpha/members/").json()
+    assert listed["count"] == 3
+    assert [(m["username"], m["roles"]) for m in listed["results"]] == [
+        ("ana", ["analyst"]),
+        ("apo", ["approver"]),
+        ("boss", ["admin"]),
+    ]
+    added = api.post(
+        "/api/v1/teams/alpha/members/", {"username": "neo", "roles": ["consumer"]}, format="json"
+    )
+    assert added.status_code == 201 and added.json()["roles"] == ["consumer"]
+    changed = api.put(
+        "/api/v1/teams/alpha/members/neo/", {"roles": ["auditor", "consumer"]}, format="json"
+    )
+    assert changed.status_code == 200 and changed.json()["roles"] == ["auditor", "consumer"]
+    assert api.delete("/api/v1/teams/alpha/members/neo/").status_code == 204
+    assert api.get("/api/v1/teams/alpha/members/neo/").status_code == 404
+    actions = [e.action for e in AuditEvent.objects.filter(actor=team.boss).order_by("seq")]
+    assert actions[-3:] == [
+        AuditAction.PERMISSION_GRANTED,
+        AuditAction.PERMISSION_GRANTED,
+        AuditAction.PERMISSION_REVOKED,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "field"),
+    [
+        ("post", "", {"username": "nobody", "roles": []}, 400, "username"),
+        ("post", "", {"username": "ana", "roles": ["admin"]}, 400, "username"),
+        ("post", "", {"username": "apo", "roles": ["operator"]}, 400, "roles[0]"),
+        ("put", "ana/", {"roles": ["root"]}, 400, "roles[0]"),
+        ("put", "ana/", {}, 400, "roles"),
+        ("put", "ana/", {"roles": ["analyst"], "extra": 1}, 400, "extra"),
+        ("put", "boss/", {"roles": []}, 409, None),
+        ("delete", "boss/", None, 409, None),
+        ("put", "nobody/", {"roles": []}, 404, None),
+    ],
+)
+def test_the_api_refuses_bad_input_naming_the_field_and_changes_nothing(
+    team, client_as, method, path, body, status, field
+):
+    api = client_as(team.boss)
+    before = (AuditEvent.objects.count(), sorted(Membership.objects.values_list("pk", flat=True)))
+    kwargs = {"format": "json"} if body is not None else {}
+    response = getattr(api, method)(f"/api/v1/teams/alpha/members/{path}", body, **kwargs)
+    assert response.status_code == status, response.json()
+    payload = response.json()
+    if field:
+        assert field in [e["field"] for e in payload["errors"]], payload
+    if status == 409:
+        assert "only admin of team alpha" in payload["detail"]
+    after = (AuditEvent.objects.count(), sorted(Membership.objects.values_list("pk", flat=True)))
+    assert after == before
+    assert roles_of(team.team, team.boss) == {"admin"}
+
+
+def test_the_api_is_for_the_teams_admins_only(team, client_as, make_user, make_team):
+    assert client_as(team.ana).get("/api/v1/teams/alpha/members/").status_code == 403
+    refused = client_as(team.ana).delete("/api/v1/teams/alpha/members/apo/")
+    assert refused.status_code == 403
+    assert "team alpha does not allow managing its members" in refused.json()["detail"]
+    outsider = make_user("out", "admin", team=make_team("beta"))
+    assert client_as(outsider).get("/api/v1/teams/alpha/members/").status_code == 404
+    assert Membership.objects.filter(team=team.team, user=team.apo).exists()
