@@ -151,7 +151,7 @@ def spec_problems(spec: BackendSpec) -> list[tuple[str, str]]:
     """
     from quantum.backends.devices import NOISE_KINDS
 
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, str]] = _unread_fields(spec)
     allowed = _OPTIONS.get(spec.kind, ())
     for key in sorted(set(spec.options) - set(allowed)):
         known = ", ".join(allowed) or "none"
@@ -178,6 +178,30 @@ def spec_problems(spec: BackendSpec) -> list[tuple[str, str]]:
     if spec.is_local_runtime:  # IBM's local testing mode runs a fake device
         field = "backend_name" if spec.backend_name else "device"
         problems += _device_problems(field, spec.backend_name or spec.device or "")
+    return problems
+
+
+# Which kinds read each optional field: a value set on any other kind would be
+# ignored without a word (an operator who sets an instance on aer_noisy
+# believes it is used).
+_READ_BY: dict[str, tuple[str, ...]] = {
+    "device": ("aer_noisy", "ibm_runtime"),
+    "channel": ("ibm_runtime",),
+    "instance": ("ibm_runtime",),
+    "backend_name": ("ibm_runtime",),
+}
+
+
+def _unread_fields(spec: BackendSpec) -> list[tuple[str, str]]:
+    problems = []
+    for field, kinds in _READ_BY.items():
+        if getattr(spec, field) and spec.kind not in kinds:
+            problems.append(
+                (
+                    field,
+                    f"is not read by {spec.kind} backends (only {' and '.join(kinds)}); leave it empty",
+                )
+            )
     return problems
 
 

@@ -138,6 +138,10 @@ def test_patching_a_backend_changes_it_and_audits_before_and_after(operator, cli
         ({"options": {"noise": "cosmic"}}, "options.noise"),
         ({"options": {"trajectories": 0}}, "options.trajectories"),
         ({"options": {"optimisation_level": 1}}, "options.optimisation_level"),
+        # Fields only IBM Runtime reads would be ignored here without a word.
+        ({"instance": "crn:v1:bluemix:public:quantum-computing:us-east:a/x::"}, "instance"),
+        ({"backend_name": "ibm_torino"}, "backend_name"),
+        ({"channel": "ibm_cloud"}, "channel"),
     ],
 )
 def test_a_bad_backend_change_is_a_400_naming_the_field(operator, client_as, body, field):
@@ -147,6 +151,18 @@ def test_a_bad_backend_change_is_a_400_naming_the_field(operator, client_as, bod
     assert response.status_code == 400, response.content
     assert field in {e["field"] for e in response.json()["errors"]}
     assert not AuditEvent.objects.filter(action="backend.changed").exists()
+
+
+def test_an_ideal_simulator_refuses_a_device_it_would_not_copy(operator, client_as):
+    response = client_as(operator).patch(
+        "/api/v1/backends/aer_statevector/", {"device": "fake_torino"}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    (error,) = response.json()["errors"]
+    assert error["field"] == "device"
+    assert (
+        "not read by aer_statevector backends (only aer_noisy and ibm_runtime)" in error["message"]
+    )
 
 
 def test_valid_backend_options_are_saved(operator, client_as):
