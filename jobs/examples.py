@@ -14,7 +14,27 @@ class Example:
     problem: dict[str, Any]
 
     def as_json(self) -> str:
-        return json.dumps(self.problem, indent=2)
+        return pretty_json(self.problem)
+
+
+LINE = 72
+
+
+def pretty_json(value: Any, level: int = 0) -> str:
+    """JSON indented by two spaces, with any array that fits on a line kept on
+    it: an edge is ``[0, 1]`` and a covariance row one line, not a number per
+    line as ``json.dumps(indent=2)`` prints them."""
+    flat = json.dumps(value)
+    if not isinstance(value, (dict, list)) or not value:
+        return flat
+    if isinstance(value, list) and len(flat) + 2 * level <= LINE:
+        return flat
+    inner, outer = "  " * (level + 1), "  " * level
+    if isinstance(value, dict):
+        items = [f"{inner}{json.dumps(k)}: {pretty_json(v, level + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{outer}}}"
+    items = [f"{inner}{pretty_json(v, level + 1)}" for v in value]
+    return "[\n" + ",\n".join(items) + f"\n{outer}]"
 
 
 MAXCUT_6 = Example(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from jobs.examples import EXAMPLES
 from jobs.models import OptimizationRequest, Run
 from tests.jobs.conftest import maxcut, work
 
@@ -53,6 +55,21 @@ def test_the_form_offers_examples_and_fills_one_in(browser):
     assert '<label for="id_problem">' in filled
     linked = browser.get("/requests/new/?example=maxcut-6").content.decode()
     assert "&quot;maxcut&quot;" in linked
+
+
+@pytest.mark.parametrize("slug", sorted(EXAMPLES))
+def test_an_example_reads_an_edge_or_a_matrix_row_per_line(browser, slug):
+    import html as html_lib
+
+    page = browser.get(f"/requests/new/?example={slug}").content.decode()
+    text = html_lib.unescape(
+        re.search(r'<textarea name="problem"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    )
+    assert json.loads(text) == EXAMPLES[slug].problem
+    lines = [line.strip().rstrip(",") for line in text.strip().splitlines()]
+    # Not one number per line, as json.dumps(indent=2) printed it.
+    assert not [line for line in lines if re.fullmatch(r"-?[\d.]+", line)]
+    assert len(lines) <= 16
 
 
 def test_submitting_the_form_creates_a_request_and_shows_it(browser):
