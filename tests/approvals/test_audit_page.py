@@ -182,6 +182,13 @@ def test_the_timeline_partial_renders_a_requests_events(make_user, alpha, make_r
 
     from approvals.selectors import request_timeline
 
+    from jobs.models import Run
+
     request_obj = make_request(make_user("ana", "analyst", team=alpha), "t", team=alpha)
+    with transaction.atomic():
+        run = Run.objects.create(request=request_obj, solver="exact", kind="classical")
+        audit_record(action=AuditAction.RUN_CLAIMED, obj=run, system="task:test")
     html = render_to_string("approvals/_timeline.html", {"events": request_timeline(request_obj)})
     assert AuditAction.REQUEST_SUBMITTED in html and AuditAction.PERMISSION_GRANTED in html
+    # The run is named as a person would, with the stored type in its tooltip.
+    assert f'title="jobs.run {run.pk}">run #{run.pk}</span>' in html
