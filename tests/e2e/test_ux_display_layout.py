@@ -97,14 +97,31 @@ def test_wide_tables_fit_a_1024_pixel_screen(
 
 
 def test_the_backends_actions_are_on_screen_at_1024(open_page, login, live_server, password, world):
+    from django.utils import timezone
+
+    from quantum.models import BackendConfig
+
+    # Tested backends: the health cell holds the result, its time and message.
+    BackendConfig.objects.update(
+        last_test_at=timezone.now(),
+        last_test_ok=True,
+        last_test_latency_ms=885,
+        last_test_message="ran a 16-shot 1-qubit job",
+    )
     probe = _signed_in(open_page, login, "ops", password)
     page = probe.page
     page.goto(f"{live_server.url}/backends/")
-    button = page.locator('tr[data-backend="aer_mps"]').get_by_role(
-        "button", name="Test connection"
-    )
-    box = button.bounding_box()
+    row = page.locator('tr[data-backend="aer_mps"]')
+    box = row.get_by_role("button", name="Test connection").bounding_box()
     assert box is not None and box["x"] + box["width"] <= NARROW["width"]
+    # The health cell reads in a few lines, not a word per line (it was 9 lines).
+    health = row.locator('[data-field="health"]')
+    lines = page.evaluate(
+        "el => Math.round(el.getBoundingClientRect().height"
+        " / parseFloat(getComputedStyle(el).lineHeight))",
+        health.element_handle(),
+    )
+    assert lines <= 6, lines
 
 
 def test_live_status_updates_use_the_same_words_as_the_server(
