@@ -301,3 +301,21 @@ def test_the_charts_keep_their_labels_inside_their_frames_at_1024(
         assert page.evaluate(CLIPPED_TEXTS) == [], path
     probe.screenshot("ux-1024-compare-portfolio")
     assert probe.console_errors == []
+
+
+@pytest.mark.parametrize("path", ["/requests/", "/review/"])
+def test_a_status_checkbox_stays_beside_its_word_at_1024(
+    open_page, login, live_server, password, world, path
+):
+    probe = _signed_in(open_page, login, "ana", password)
+    page = probe.page
+    page.goto(f"{live_server.url}{path}")
+    split = page.evaluate(
+        """() => [...document.querySelectorAll('input[type=checkbox][name=status]')]
+            .map(box => [box.parentElement.textContent.trim(),
+                         box.getBoundingClientRect().top,
+                         box.parentElement.getClientRects().length])
+            .filter(([, , parts]) => parts > 1)"""
+    )
+    assert split == [], f"labels broken across lines: {split}"
+    assert page.locator("input[type=checkbox][name=status]").count() == 8
