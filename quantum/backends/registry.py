@@ -199,7 +199,8 @@ def _unread_fields(spec: BackendSpec) -> list[tuple[str, str]]:
             problems.append(
                 (
                     field,
-                    f"is not read by {spec.kind} backends (only {' and '.join(kinds)}); leave it empty",
+                    f"is not read by {spec.kind} backends (only {' and '.join(kinds)}); "
+                    "leave it empty",
                 )
             )
     return problems

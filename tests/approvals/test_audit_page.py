@@ -181,7 +181,6 @@ def test_the_timeline_partial_renders_a_requests_events(make_user, alpha, make_r
     from django.template.loader import render_to_string
 
     from approvals.selectors import request_timeline
-
     from jobs.models import Run
 
     request_obj = make_request(make_user("ana", "analyst", team=alpha), "t", team=alpha)
