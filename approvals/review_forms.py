@@ -11,7 +11,6 @@ from django.http import QueryDict
 
 from approvals.models import SignatureMeaning
 from approvals.review_selectors import AWAITING_REVIEW, QUEUE_SORTS, QueueFilters
-from jobs.errors import FieldProblem
 from jobs.forms import AccessibleForm
 from jobs.models import Candidate, RequestStatus
 
@@ -99,7 +98,7 @@ def candidate_choices(candidates: Sequence[Candidate]) -> list[tuple[int, str]]:
     ]
 
 
-class RecommendForm(forms.Form):
+class RecommendForm(AccessibleForm):
     candidate = forms.TypedChoiceField(coerce=int, label="Candidate")
     comment = forms.CharField(
         max_length=TEXT_MAX,
@@ -110,6 +109,7 @@ class RecommendForm(forms.Form):
     def __init__(self, *args: Any, candidates: Sequence[Candidate] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["candidate"].choices = candidate_choices(candidates)  # type: ignore[attr-defined]
+        self.describe()  # drawn by the review_panels tag, bound when the server refused it
 
 
 class CommentForm(forms.Form):
@@ -145,17 +145,6 @@ class RerunForm(AccessibleForm):
         kwargs.setdefault("auto_id", "id_rerun_%s")
         super().__init__(*args, **kwargs)
         self.describe()  # the review_panels tag builds this form and calls nothing else on it
-
-    def add_service_errors(self, problems: Sequence[FieldProblem]) -> None:
-        """Each of the service's problems at the field it is about ("solvers[1].backend"
-        under solvers), the rest above the form; then tie them to their inputs."""
-        for p in problems:
-            name = (p.field or "").split("[", 1)[0].split(".", 1)[0]
-            if name in self.fields:
-                self.add_error(name, p.message if name == p.field else f"{p.field}: {p.message}")
-            else:
-                self.add_error(None, f"{p.field}: {p.message}" if p.field else p.message)
-        self.describe()
 
     def clean_solvers(self) -> list[dict[str, Any]] | None:
         text = (self.cleaned_data.get("solvers") or "").strip()

@@ -122,13 +122,18 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def request_recommend(request: HttpRequest, request_id: int) -> HttpResponse:
+    if request.method == "GET":
+        # A refused recommendation leaves this address in the bar; reloading it
+        # opens the request's recommend form, not an empty 405.
+        return redirect(f"/requests/{request_id}/#recommend")
     req = selectors.request_get_for_user(request.user, request_id, action="review")
     form = RecommendForm(request.POST, candidates=ranked_candidates(req)[:FORM_CANDIDATES])
     if not form.is_valid():
-        messages.error(request, "Choose a candidate and say why you recommend it.")
-        return _back(req.pk)
+        # The page again with what was typed and the errors at their fields.
+        form.describe()
+        return request_page(request, req, status=400, recommend_form=form)
     try:
         services.request_recommend(
             request=req,
@@ -137,9 +142,15 @@ def request_recommend(request: HttpRequest, request_id: int) -> HttpResponse:
             comment=form.cleaned_data["comment"],
             http_request=request,
         )
-        messages.success(request, "Recommendation recorded; the approvers can sign it now.")
-    except (Conflict, InvalidInput) as exc:
+    except InvalidInput as exc:
+        form.add_service_errors(exc.errors)
+        return request_page(request, req, status=400, recommend_form=form)
+    except Conflict as exc:
+        # The request moved on (recommended by someone else, cancelled): the
+        # form is no longer offered, so the page says why instead.
         _service_error(request, exc)
+        return _back(req.pk)
+    messages.success(request, "Recommendation recorded; the approvers can sign it now.")
     return _back(req.pk)
 
 

@@ -8,7 +8,7 @@ field paths are mapped back onto the form's fields so errors show inline.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from django import forms
@@ -37,6 +37,17 @@ class AccessibleForm(forms.Form):
                 field.widget.attrs["aria-invalid"] = "true"
             if ids:
                 field.widget.attrs["aria-describedby"] = " ".join(ids)
+
+    def add_service_errors(self, problems: Sequence[FieldProblem]) -> None:
+        """Each of a service's problems at the field it is about ("solvers[1].backend"
+        under solvers), the rest above the form; then tie them to their inputs."""
+        for p in problems:
+            name = (p.field or "").split("[", 1)[0].split(".", 1)[0]
+            if name in self.fields:
+                self.add_error(name, p.message if name == p.field else f"{p.field}: {p.message}")
+            else:
+                self.add_error(None, f"{p.field}: {p.message}" if p.field else p.message)
+        self.describe()
 
 
 class RequestForm(AccessibleForm):
@@ -182,9 +193,9 @@ class RequestForm(AccessibleForm):
             for name in names
         ]
 
-    def add_service_errors(self, problems: list[FieldProblem]) -> None:
+    def add_service_errors(self, problems: Sequence[FieldProblem]) -> None:
         """Put each of the service's field paths under the form field it came from."""
-        for field, message in self.service_errors(problems):
+        for field, message in self.service_errors(list(problems)):
             self.add_error(field, message)
         self._note_upload()
 

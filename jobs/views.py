@@ -127,9 +127,11 @@ def request_page(
     *,
     status: int = 200,
     rerun_form: Any = None,
+    recommend_form: Any = None,
 ) -> HttpResponse:
     """The request page of a request the user may view (a form posted from it that
-    failed answers with this page too: ``rerun_form``, bound, with its errors)."""
+    failed answers with this page too: ``rerun_form`` or ``recommend_form``, bound,
+    with its errors)."""
     req = selectors.request_detail(found)
     candidates = list(req.candidates.all())
     runs = list(req.runs.all())
@@ -155,6 +157,7 @@ def request_page(
         ),
         "cost": request_cost(req),
         "rerun_form": rerun_form,
+        "recommend_form": recommend_form,
     }
     return render(request, "jobs/request_detail.html", context, status=status)
 

@@ -47,10 +47,13 @@ FORM_CANDIDATES = 50
 
 @register.inclusion_tag("approvals/_review_panels.html", takes_context=True)
 def review_panels(
-    context: template.Context, req: OptimizationRequest, rerun_form: Any = None
+    context: template.Context,
+    req: OptimizationRequest,
+    rerun_form: Any = None,
+    recommend_form: Any = None,
 ) -> dict[str, Any]:
-    """The review panels of ``req``. ``rerun_form``: a re-run the server refused,
-    bound (what was typed, with its errors); else an empty one is drawn."""
+    """The review panels of ``req``. ``rerun_form``, ``recommend_form``: a form the
+    server refused, bound (what was typed, with its errors); else an empty one."""
     request = context["request"]
     user = request.user
     reviewed = req.status in REVIEWED
@@ -80,7 +83,8 @@ def review_panels(
         "may_recommend": req.status == RequestStatus.READY_FOR_REVIEW and user_may(user, "review"),
         "may_comment": user_may(user, "review") or user_may(user, "approve"),
         "may_rerun": reviewed and user_may(user, "rerun"),
-        "recommend_form": RecommendForm(initial={"candidate": top}, candidates=candidates),
+        "recommend_form": recommend_form
+        or RecommendForm(initial={"candidate": top}, candidates=candidates),
         "comment_form": CommentForm(),
         "rerun_form": rerun_form
         or RerunForm(initial={"solvers": json.dumps(req.settings.get("solvers", []), indent=1)}),

@@ -86,7 +86,7 @@ def test_the_request_page_embeds_the_figures_and_offers_the_analyst_a_recommenda
     html = page.content.decode()
     assert 'id="review-figures"' in html and "vendor/plotly/plotly.min.js" in html
     assert html.count("data-review-figure=") == 4
-    assert f'action="/requests/{req.pk}/recommend/"' in html
+    assert f'action="/requests/{req.pk}/recommend/#recommend"' in html
     assert "Gap to best" in html and "Cost (credits)" in html
     assert "Audit timeline" in html and "request.submitted" in html
     assert "<script>" not in html  # the CSP allows no inline script
@@ -119,6 +119,39 @@ def test_an_analyst_recommends_through_the_form(people, req):
     req.refresh_from_db()
     assert req.status == RequestStatus.RECOMMENDED
     assert req.recommendations.get().candidate == candidate_ranked(req, 2)
+
+
+def test_a_recommendation_without_a_reason_keeps_the_choice_and_says_so_at_the_field(people, req):
+    second = candidate_ranked(req, 2).pk
+    response = browser(people.ana).post(
+        f"/requests/{req.pk}/recommend/", {"candidate": second, "comment": "   "}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    form = html.split('id="recommend"', 1)[1].split("</form>", 1)[0]
+    assert 'role="alert" id="recommend-errors">Nothing was recorded' in form
+    assert 'id="id_comment_error"' in form and "This field is required." in form
+    assert 'aria-invalid="true"' in form and 'aria-describedby="id_comment_error"' in form
+    assert f'<option value="{second}" selected>' in form  # the choice is kept
+    assert f'action="/requests/{req.pk}/recommend/#recommend"' in form
+    req.refresh_from_db()
+    assert req.status == RequestStatus.READY_FOR_REVIEW and not req.recommendations.exists()
+
+
+def test_a_refused_recommendation_keeps_the_reason_typed(people, req):
+    response = browser(people.ana).post(
+        f"/requests/{req.pk}/recommend/", {"candidate": 987654, "comment": "my careful reasons"}
+    )
+    assert response.status_code == 400
+    form = response.content.decode().split('id="recommend"', 1)[1].split("</form>", 1)[0]
+    assert "my careful reasons</textarea>" in form
+    assert 'id="id_candidate_error"' in form
+
+
+def test_reloading_the_address_of_a_refused_recommendation_opens_the_form(people, req):
+    response = browser(people.ana).get(f"/requests/{req.pk}/recommend/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/requests/{req.pk}/#recommend"
 
 
 def test_an_approver_sees_the_sign_link_once_recommended(people, req):
