@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -22,7 +22,7 @@ from approvals.services.policy import approver_shortfall
 from .forms import MemberAddForm, MemberRemoveForm, MemberRolesForm
 from .models import Membership, Team
 from .roles import ADMIN, APPROVER, ROLE_SUMMARIES, TEAM_ROLES
-from .selectors import managed_teams, may_manage_members
+from .selectors import managed_team_get, managed_teams, may_manage_members
 from .services import MembershipRefused, RoleChange, member_join, member_remove, member_roles_set
 
 
@@ -44,14 +44,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_members(request: HttpRequest, slug: str) -> HttpResponse:
-    user = cast(User, request.user)
-    team = get_object_or_404(Team, slug=slug)
-    if not (user.is_superuser or Membership.objects.filter(team=team, user=user).exists()):
-        raise Http404("No such team.")  # a team one is not in is not shown to exist
-    if not may_manage_members(user, team):
-        raise PermissionDenied(
-            f"Your role in team {team.slug} does not allow managing its members."
-        )
+    team = managed_team_get(request.user, slug)
     add_form = MemberAddForm(prefix="add")
     row_error: tuple[int, str] | None = None
     if request.method == "POST":

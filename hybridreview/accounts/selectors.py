@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import Http404
 
 from .models import Membership, Team
 from .roles import roles_granting
@@ -68,3 +70,19 @@ def managed_teams(user: Any) -> QuerySet[Team]:
     if user.is_superuser:
         return Team.objects.all()
     return teams_where(user, MEMBERS_PERMISSION)
+
+
+def managed_team_get(user: Any, slug: str) -> Team:
+    """The team whose members page or API ``user`` opens: 404 when they are not
+    in it (a team one is not in is not shown to exist), 403 when they are but
+    may not manage its members."""
+    team = Team.objects.filter(slug=slug).first()
+    if team is None or not (
+        user.is_superuser or Membership.objects.filter(team=team, user=user).exists()
+    ):
+        raise Http404("No such team.")
+    if not may_manage_members(user, team):
+        raise PermissionDenied(
+            f"Your role in team {team.slug} does not allow managing its members."
+        )
+    return team

@@ -7,7 +7,6 @@ from typing import Any, cast
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
@@ -25,7 +24,7 @@ from jobs.serializers import PageFilterSerializer
 
 from .models import Membership, Team
 from .roles import TEAM_ROLES
-from .selectors import may_manage_members
+from .selectors import managed_team_get
 from .services import (
     MembershipRefused,
     member_join,
@@ -136,17 +135,7 @@ class _MembersApi(APIView):
         return super().handle_exception(exc)
 
     def team(self, request: Request, slug: str) -> Team:
-        user = cast(User, request.user)
-        team = Team.objects.filter(slug=slug).first()
-        if team is None or not (
-            user.is_superuser or Membership.objects.filter(team=team, user=user).exists()
-        ):
-            raise NotFound("No such team.")
-        if not may_manage_members(user, team):
-            raise PermissionDenied(
-                f"Your role in team {team.slug} does not allow managing its members."
-            )
-        return team
+        return managed_team_get(request.user, slug)
 
     @staticmethod
     def memberships(team: Team) -> QuerySet[Membership]:
