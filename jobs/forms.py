@@ -51,6 +51,10 @@ class AccessibleForm(forms.Form):
 
 
 class RequestForm(AccessibleForm):
+    # Drawn fresh with each empty form: the same form sent twice with the same
+    # content (a double click without script, Back and send again) is the
+    # first request again, not a second one (jobs.views._submit).
+    submission_key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     title = forms.CharField(required=False, max_length=200)
     team = forms.ChoiceField(help_text="The team that owns the request.")
     problem = forms.CharField(

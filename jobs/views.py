@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from approvals.review_selectors import request_sign_off
 from jobs import selectors, services
+from jobs.api import body_digest
 from jobs.errors import Conflict, IdempotencyMismatch, InvalidInput
 from jobs.examples import EXAMPLES
 from jobs.forms import CampaignForm, RequestForm
@@ -69,15 +71,24 @@ def request_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and example is None:
         form = RequestForm(request.POST, request.FILES, **choices)
         if form.is_valid():
-            created = _submit(request, form)
-            if created is not None:
-                messages.success(request, f"Request #{created} submitted.")
-                return redirect("request-detail", request_id=created)
+            submitted = _submit(request, form)
+            if submitted is not None:
+                if submitted.created:
+                    messages.success(request, f"Request #{submitted.request.pk} submitted.")
+                else:
+                    messages.info(
+                        request,
+                        f"This form was already sent: it is request #{submitted.request.pk}. "
+                        "Nothing new was submitted.",
+                    )
+                return redirect("request-detail", request_id=submitted.request.pk)
     else:
         # A visit (from a campaign: ?campaign=N), or one of the example buttons,
         # which post the form as typed: fill in the example's problem and
         # keep everything else.
-        form = RequestForm(initial=RequestForm.initial_from(params, example), **choices)
+        initial = RequestForm.initial_from(params, example)
+        initial.setdefault("submission_key", uuid.uuid4().hex)
+        form = RequestForm(initial=initial, **choices)
     form.describe()
     # The backends an admin has enabled (BackendConfig), as suggestions.
     backends = enabled_backend_names()
@@ -85,8 +96,14 @@ def request_new(request: HttpRequest) -> HttpResponse:
     return render(request, "jobs/request_new.html", context, status=400 if form.errors else 200)
 
 
-def _submit(request: HttpRequest, form: RequestForm) -> int | None:
+def _submit(request: HttpRequest, form: RequestForm) -> services.Submitted | None:
     data = form.cleaned_data
+    key = ""
+    if data.get("submission_key"):
+        # The form's key and what it asks: the same form sent again unchanged
+        # replays the first request; changed (Back, edit, send), it is a new one.
+        asked = {k: v for k, v in data.items() if k not in {"problem_file", "problem"}}
+        key = f"form:{data['submission_key']}:{body_digest(asked)}"
     try:
         submitted = services.request_submit(
             requester=selectors.signed_in(request.user),
@@ -101,14 +118,15 @@ def _submit(request: HttpRequest, form: RequestForm) -> int | None:
             campaign=_campaign(request, data.get("campaign")),
             http_request=request,
             on_budget_exceeded=data.get("on_budget_exceeded") or "refuse",
+            idempotency_key=key,
         )
     except InvalidInput as exc:
         form.add_service_errors(exc.errors)
         return None
-    except IdempotencyMismatch as exc:  # not reachable from the form; kept honest
+    except IdempotencyMismatch as exc:  # the key holds the body's digest; kept honest
         form.add_error(None, str(exc))
         return None
-    return submitted.request.id
+    return submitted
 
 
 def _campaign(request: HttpRequest, campaign_id: str | None) -> Campaign | None:

@@ -82,6 +82,42 @@ def test_submitting_the_form_creates_a_request_and_shows_it(browser):
     assert f"#{req.id} From the form" in html and "Request #" in html
 
 
+def _key(html: str) -> str:
+    return re.search(r'name="submission_key" value="([0-9a-f]{32})"', html).group(1)
+
+
+def test_the_same_form_sent_twice_is_one_request(browser):
+    page = browser.get("/requests/new/").content.decode()
+    key = _key(page)
+    assert key != _key(browser.get("/requests/new/").content.decode())  # one per form drawn
+    first = browser.post("/requests/new/", form(title="once", submission_key=key))
+    again = browser.post("/requests/new/", form(title="once", submission_key=key), follow=True)
+    assert OptimizationRequest.objects.count() == 1
+    req = OptimizationRequest.objects.get()
+    assert first["Location"] == f"/requests/{req.pk}/"
+    assert again.redirect_chain[-1][0] == f"/requests/{req.pk}/"
+    assert f"This form was already sent: it is request #{req.pk}." in again.content.decode()
+    assert req.runs.count() == 2  # and its runs were not doubled either
+
+
+def test_the_same_form_changed_and_sent_again_is_a_new_request(browser):
+    key = _key(browser.get("/requests/new/").content.decode())
+    browser.post("/requests/new/", form(title="first", submission_key=key))
+    browser.post("/requests/new/", form(title="second", submission_key=key))
+    assert sorted(OptimizationRequest.objects.values_list("title", flat=True)) == [
+        "first",
+        "second",
+    ]
+
+
+def test_a_refused_form_keeps_its_key_and_the_corrected_one_goes_through(browser):
+    key = _key(browser.get("/requests/new/").content.decode())
+    refused = browser.post("/requests/new/", form(problem="{", submission_key=key))
+    assert refused.status_code == 400 and _key(refused.content.decode()) == key
+    assert browser.post("/requests/new/", form(submission_key=key)).status_code == 302
+    assert OptimizationRequest.objects.count() == 1
+
+
 def test_an_uploaded_file_replaces_the_text(browser):
     upload = SimpleUploadedFile("p.json", json.dumps(maxcut(5)).encode(), "application/json")
     browser.post("/requests/new/", form(problem="", problem_file=upload))
