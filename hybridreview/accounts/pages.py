@@ -62,7 +62,8 @@ def team_members(request: HttpRequest, slug: str) -> HttpResponse:
             if op == "add":
                 add_form.add_error(exc.field if exc.field in add_form.fields else None, exc.message)
             else:
-                row_error = (int(request.POST.get("user") or 0), exc.message)
+                posted = request.POST.get("user", "")
+                row_error = (int(posted) if posted.isdigit() else 0, exc.message)
         status = 400
     else:
         status = 200

@@ -230,6 +230,15 @@ def test_the_teams_page_lists_the_teams_one_manages(team, make_team):
     assert 'href="/teams/"' in body  # in the navigation
 
 
+@pytest.mark.parametrize(("user", "status"), [("abc", 400), ("", 400), ("-1", 404)])
+def test_a_tampered_member_id_is_refused_not_an_error_page(team, user, status):
+    response = post(page_for(team.boss), op="remove", user=user)
+    assert response.status_code == status
+    if status == 400:
+        assert "That change could not be read" in response.content.decode()
+    assert Membership.objects.filter(team=team.team).count() == 3
+
+
 @pytest.mark.parametrize("roles", [["operator"], ["root"]])
 def test_a_role_that_is_not_a_team_role_is_refused(team, roles):
     response = post(page_for(team.boss), op="roles", user=team.ana.pk, roles=roles)
