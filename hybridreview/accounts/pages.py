@@ -22,7 +22,7 @@ from approvals.services.policy import approver_shortfall
 from .forms import MemberAddForm, MemberRemoveForm, MemberRolesForm
 from .models import Membership, Team
 from .roles import ADMIN, APPROVER, ROLE_SUMMARIES, TEAM_ROLES
-from .selectors import managed_team_get, managed_teams, may_manage_members
+from .selectors import managed_team_get, managed_teams, may_manage_members, team_memberships
 from .services import MembershipRefused, RoleChange, member_join, member_remove, member_roles_set
 
 
@@ -143,12 +143,6 @@ def _first_error(form: Any) -> str:
 
 
 def _rows(team: Team, row_error: tuple[int, str] | None) -> list[dict[str, Any]]:
-    memberships = (
-        Membership.objects.filter(team=team)
-        .select_related("user")
-        .prefetch_related("roles")
-        .order_by("user__username")
-    )
     return [
         {
             "user": m.user,
@@ -156,5 +150,5 @@ def _rows(team: Team, row_error: tuple[int, str] | None) -> list[dict[str, Any]]
             "roles": {g.name for g in m.roles.all()},
             "error": row_error[1] if row_error and row_error[0] == m.user_id else "",
         }
-        for m in memberships
+        for m in team_memberships(team)
     ]

@@ -86,3 +86,14 @@ def managed_team_get(user: Any, slug: str) -> Team:
             f"Your role in team {team.slug} does not allow managing its members."
         )
     return team
+
+
+def team_memberships(team: Team) -> QuerySet[Membership]:
+    """The team's memberships with their users and roles, by username: the
+    members page's rows and the members API's list."""
+    return (
+        Membership.objects.filter(team=team)
+        .select_related("user")
+        .prefetch_related("roles")
+        .order_by("user__username")
+    )

@@ -7,7 +7,6 @@ from typing import Any, cast
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
 from rest_framework import serializers, status
@@ -24,7 +23,7 @@ from jobs.serializers import PageFilterSerializer
 
 from .models import Membership, Team
 from .roles import TEAM_ROLES
-from .selectors import managed_team_get
+from .selectors import managed_team_get, team_memberships
 from .services import (
     MembershipRefused,
     member_join,
@@ -137,17 +136,8 @@ class _MembersApi(APIView):
     def team(self, request: Request, slug: str) -> Team:
         return managed_team_get(request.user, slug)
 
-    @staticmethod
-    def memberships(team: Team) -> QuerySet[Membership]:
-        return (
-            Membership.objects.filter(team=team)
-            .select_related("user")
-            .prefetch_related("roles")
-            .order_by("user__username")
-        )
-
     def member(self, team: Team, username: str) -> Membership:
-        found = self.memberships(team).filter(user__username=username).first()
+        found = team_memberships(team).filter(user__username=username).first()
         if found is None:
             raise NotFound(f"{username} is not a member of team {team.slug}.")
         return found
@@ -168,7 +158,7 @@ class TeamMembersApi(_MembersApi):
     def get(self, request: Request, slug: str) -> Response:
         PageFilterSerializer.check(request)
         return page_response(
-            request, self, self.memberships(self.team(request, slug)), MemberOutput
+            request, self, team_memberships(self.team(request, slug)), MemberOutput
         )
 
     @extend_schema(request=InputSerializer, responses={201: MemberOutput})
