@@ -78,6 +78,11 @@ class AuditAction:
     TOKEN_REVOKED = "auth.token_revoked"  # noqa: S105
     PERMISSION_GRANTED = "permission.granted"
     PERMISSION_REVOKED = "permission.revoked"
+    ACCOUNT_CREATED = "account.created"
+    ACCOUNT_CHANGED = "account.changed"
+    ACCOUNT_DEACTIVATED = "account.deactivated"
+    ACCOUNT_REACTIVATED = "account.reactivated"
+    ACCOUNT_DELETED = "account.deleted"
 
 
 class AuditError(RuntimeError):
