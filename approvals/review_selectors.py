@@ -295,23 +295,31 @@ class SignOff:
     mine: Signature | None  # the reader's live signature: they signed this version
 
 
-def request_sign_off(user: Reader, request_obj: OptimizationRequest) -> SignOff:
+def request_sign_off(
+    user: Reader, request_obj: OptimizationRequest, *, settled: Decimal | None = None
+) -> SignOff:
+    """``settled``: the request's settled credits when the caller has read them
+    already (the request page shows them too), else they are read here."""
     mine = None
     if user.is_authenticated:
         mine = live_signatures(request_obj).filter(signer_id=user.pk).first()
+    costs = None if settled is None else {request_obj.pk: settled}
     return SignOff(
         approvals=live_approvals(request_obj).count(),
-        required=approvals_required_of([request_obj])[request_obj.pk],
+        required=approvals_required_of([request_obj], settled=costs)[request_obj.pk],
         awaiting_me=requests_awaiting_signature(user).filter(pk=request_obj.pk).exists(),
         mine=mine,
     )
 
 
-def approvals_required_of(requests: list[OptimizationRequest]) -> dict[int, int]:
+def approvals_required_of(
+    requests: list[OptimizationRequest], *, settled: dict[int, Decimal] | None = None
+) -> dict[int, int]:
     """How many approvals each request needs, by id: what its decision recorded
     once it was approved (a later policy change does not rewrite history), else
     ``approvals_required`` of its team's policy and its cost. A page of the queue
-    in at most three reads (decisions, policies, settled credits), whatever its length."""
+    in at most three reads (decisions, policies, settled credits), whatever its length;
+    two when the caller passes each request's ``settled`` credits, read already."""
     ids = [r.pk for r in requests]
     # Only an approved request has a decision: read them only when there are some.
     approved = [r.pk for r in requests if r.status == RequestStatus.APPROVED]
@@ -323,7 +331,7 @@ def approvals_required_of(requests: list[OptimizationRequest]) -> dict[int, int]
         else ()
     )
     policies = policies_for_teams({r.team_id for r in requests})
-    costs = requests_settled_credits(ids)
+    costs = settled if settled is not None else requests_settled_credits(ids)
     return {
         r.pk: decided[r.pk]
         if r.pk in decided

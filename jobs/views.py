@@ -155,6 +155,8 @@ def request_page(
     runs = list(req.runs.all())
     optimum = request_optimum(runs)
     active = req.status in REQUEST_ACTIVE
+    # The one read of the ledger: the sign-off line and the review panels reuse it.
+    cost = request_cost(req)
     context: dict[str, Any] = {
         "req": req,
         # Each run with its best objective's ratio to the request's one optimum.
@@ -169,11 +171,11 @@ def request_page(
         and req.campaign.status == CampaignStatus.COLLECTING,
         "may_cancel": selectors.user_may(request.user, "cancel"),
         "sign_off": (
-            request_sign_off(request.user, req)
+            request_sign_off(request.user, req, settled=cost["credits"])
             if selectors.user_may(request.user, "approve")
             else None
         ),
-        "cost": request_cost(req),
+        "cost": cost,
         "rerun_form": rerun_form,
         "recommend_form": recommend_form,
     }

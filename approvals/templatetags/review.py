@@ -51,16 +51,19 @@ def review_panels(
     req: OptimizationRequest,
     rerun_form: Any = None,
     recommend_form: Any = None,
+    settled: Decimal | None = None,
 ) -> dict[str, Any]:
     """The review panels of ``req``. ``rerun_form``, ``recommend_form``: a form the
-    server refused, bound (what was typed, with its errors); else an empty one."""
+    server refused, bound (what was typed, with its errors); else an empty one.
+    ``settled``: the request's settled credits if the page read them already."""
     request = context["request"]
     user = request.user
     reviewed = req.status in REVIEWED
     candidates = ranked_candidates(req)[:FORM_CANDIDATES] if reviewed else []
     recommendation = request_recommendation(req)
     top = candidates[0].pk if candidates else None
-    cost = request_cost_credits(req)
+    # Read once: the cost shown and the approvals it requires come from one figure.
+    cost = settled if settled is not None else request_cost_credits(req)
     signatures = list(request_signatures(req))
     return {
         "request": request,
@@ -75,7 +78,7 @@ def review_panels(
         # For the signatures table's caption, which explains voided ones only when there are.
         "any_voided": any(s.voided_at for s in signatures),
         "live": live_approvals(req).count(),
-        "required": approvals_required_of([req])[req.pk],
+        "required": approvals_required_of([req], settled={req.pk: cost})[req.pk],
         "cost": cost,
         "decision": Decision.objects.filter(request=req).first(),
         "comments": request_comments(req),
