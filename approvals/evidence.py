@@ -58,7 +58,8 @@ def evidence_pack(request_obj: OptimizationRequest) -> dict[str, Any]:
         **review_sections(request_obj),
         "audit": _audit(events),
         "verify": {
-            "command": f"python manage.py verify_audit --request {request_obj.pk}",
+            # python3, not python: on many hosts a bare python is Python 2 or missing.
+            "command": f"python3 manage.py verify_audit --request {request_obj.pk}",
             "hash_rule": HASH_RULE,
         },
     }

@@ -80,7 +80,7 @@ def test_the_pack_holds_inputs_runs_digests_candidates_and_audit_events(ready_re
     assert all(len(e["hash"]) == 64 for e in pack["audit"]["events"])
     assert pack["audit"]["events_rehash_ok"] is True
     assert (
-        pack["verify"]["command"] == f"python manage.py verify_audit --request {ready_request.pk}"
+        pack["verify"]["command"] == f"python3 manage.py verify_audit --request {ready_request.pk}"
     )
     assert {"comments", "signatures", "recommendations", "decisions"} <= pack.keys()
 
@@ -115,7 +115,9 @@ def test_the_html_page_renders_the_pack(ready_request, rf, make_user):
     html = render_to_string(
         "approvals/evidence.html", {"pack": evidence_pack(ready_request)}, request
     )
-    assert "Evidence me" in html and "verify_audit --request" in html
+    assert "Evidence me" in html
+    # A command the reader can paste: python3, where a bare python may be Python 2.
+    assert f"<code>python3 manage.py verify_audit --request {ready_request.pk}</code>" in html
     assert inline_scripts(html) == []  # the CSP runs only scripts from static/
 
 
