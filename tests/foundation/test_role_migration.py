@@ -17,8 +17,18 @@ def _migrate(target: list[tuple[str, str]]):
     return executor.loader.project_state(target).apps
 
 
+@pytest.fixture
+def back_to_latest():
+    """Leave the schema as every other test expects it: all migrations applied,
+    including those after the one under test."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_each_membership_gets_the_team_roles_its_user_held():
+def test_each_membership_gets_the_team_roles_its_user_held(back_to_latest):
     old = _migrate(BEFORE)
     Group, User = old.get_model("auth", "Group"), old.get_model("auth", "User")
     Team, Membership = old.get_model("accounts", "Team"), old.get_model("accounts", "Membership")
