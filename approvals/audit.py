@@ -83,6 +83,9 @@ class AuditAction:
     ACCOUNT_DEACTIVATED = "account.deactivated"
     ACCOUNT_REACTIVATED = "account.reactivated"
     ACCOUNT_DELETED = "account.deleted"
+    INVITATION_CREATED = "invitation.created"
+    INVITATION_REVOKED = "invitation.revoked"
+    INVITATION_ACCEPTED = "invitation.accepted"
 
 
 class AuditError(RuntimeError):

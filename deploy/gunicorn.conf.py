@@ -2,6 +2,10 @@
 
 import multiprocessing
 import os
+import re
+from typing import Any
+
+from gunicorn import glogging
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -13,3 +17,21 @@ max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+class RedactingLogger(glogging.Logger):
+    """gunicorn's logger with invitation links cut out of the access log: the
+    token in /invitations/<token>/ opens the way to an account until used."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        atoms = super().atoms(resp, req, environ, request_time)
+        # Every atom, not only the request line: a format may name the path,
+        # the Referer or the raw environ ({raw_uri}e).
+        return {
+            key: INVITATION_PATH.sub(r"\1[redacted]/", value) if isinstance(value, str) else value
+            for key, value in atoms.items()
+        }
+
+
+INVITATION_PATH = re.compile(r"(/invitations/)(?!accept/)[^/?#\s]+/?")
+logger_class = RedactingLogger

@@ -5,8 +5,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from approvals import urls as approvals_urls
 from hybridreview import api, health, pages
+from hybridreview.accounts import invitation_pages
 from hybridreview.accounts import pages as team_pages
 from hybridreview.accounts.views import (
+    TeamInvitationApi,
+    TeamInvitationsApi,
     TeamMemberApi,
     TeamMembersApi,
     TokenCreateApi,
@@ -22,6 +25,16 @@ api_v1 = [
         "teams/<slug:slug>/members/<str:username>/",
         TeamMemberApi.as_view(),
         name="api-team-member",
+    ),
+    path(
+        "teams/<slug:slug>/invitations/",
+        TeamInvitationsApi.as_view(),
+        name="api-team-invitations",
+    ),
+    path(
+        "teams/<slug:slug>/invitations/<int:pk>/",
+        TeamInvitationApi.as_view(),
+        name="api-team-invitation",
     ),
     *approvals_urls.api_urlpatterns,
     *jobs_urls.api_urlpatterns,
@@ -40,6 +53,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("teams/", team_pages.team_list, name="team-list"),
     path("teams/<slug:slug>/members/", team_pages.team_members, name="team-members"),
+    path("invitations/accept/", invitation_pages.invitation_page, name="invitation-accept"),
+    path("invitations/<str:token>/", invitation_pages.invitation_start, name="invitation-open"),
     path("admin/", admin.site.urls),
     path("", include(approvals_urls)),
     path("", include(jobs_urls)),

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils import timezone
 
 from .roles import TEAM_ROLES
 
@@ -64,3 +65,56 @@ class Membership(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         self.user.groups.remove(self.team.group)
         return super().delete(*args, **kwargs)
+
+
+class Invitation(models.Model):
+    """A team admin's invitation for someone without an account yet.
+
+    The link's token is shown once and emailed; only its SHA-256 is kept, so
+    a copy of the database opens no account. An invitation is open until it
+    is accepted, revoked or past ``expires_at``; accepting it creates the
+    account and its membership with ``roles`` in one transaction.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    roles = models.JSONField(default=list, help_text="Team roles the new member starts with.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open invitation per address and team: a second would leave
+            # two live links for one person. Expiry is time, not state, so the
+            # service also refuses a new one while the old has not expired.
+            models.UniqueConstraint(
+                fields=["team", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_team_email",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accepted_at__isnull=True) | models.Q(revoked_at__isnull=True),
+                name="invitation_accepted_or_revoked_not_both",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.team}"
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()

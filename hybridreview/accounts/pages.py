@@ -19,11 +19,31 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from approvals.services.policy import approver_shortfall
 
-from .forms import MemberAddForm, MemberRemoveForm, MemberRolesForm
-from .models import Membership, Team
+from .forms import (
+    InvitationRevokeForm,
+    InviteForm,
+    MemberAddForm,
+    MemberRemoveForm,
+    MemberRolesForm,
+)
+from .models import Invitation, Membership, Team
 from .roles import ADMIN, APPROVER, ROLE_SUMMARIES, TEAM_ROLES
-from .selectors import managed_team_get, managed_teams, may_manage_members, team_memberships
+from .selectors import (
+    managed_team_get,
+    managed_teams,
+    may_manage_members,
+    team_invitations_open,
+    team_memberships,
+)
 from .services import MembershipRefused, RoleChange, member_join, member_remove, member_roles_set
+from .services.invitations import (
+    Issued,
+    invitation_create,
+    invitation_days,
+    invitation_link,
+    invitation_revoke,
+    invitation_send,
+)
 
 
 @login_required
@@ -46,36 +66,77 @@ def team_list(request: HttpRequest) -> HttpResponse:
 def team_members(request: HttpRequest, slug: str) -> HttpResponse:
     team = managed_team_get(request.user, slug)
     add_form = MemberAddForm(prefix="add")
+    invite_form = InviteForm(prefix="invite", days=invitation_days())
     row_error: tuple[int, str] | None = None
+    issued: dict[str, str] | None = None
+    status = 200
     if request.method == "POST":
         op = request.POST.get("op", "")
+        status = 400
         try:
             if op == "add":
                 add_form = MemberAddForm(request.POST, prefix="add")
                 if add_form.is_valid():
                     return _add(request, team, add_form)
+            elif op == "invite":
+                invite_form = InviteForm(request.POST, prefix="invite", days=invitation_days())
+                if invite_form.is_valid():
+                    # Not a redirect: the link is shown on this answer only, never stored.
+                    issued, status = _invite(request, team, invite_form), 201
+                    invite_form = InviteForm(prefix="invite", days=invitation_days())
             elif op in {"roles", "remove"}:
                 return _change(request, team, op)
+            elif op == "revoke_invitation":
+                return _revoke_invitation(request, team)
             else:
                 messages.error(request, "Unknown action: nothing was changed.")
         except MembershipRefused as exc:
-            if op == "add":
-                add_form.add_error(exc.field if exc.field in add_form.fields else None, exc.message)
+            form: Any = {"add": add_form, "invite": invite_form}.get(op)
+            if form is not None:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
                 posted = request.POST.get("user", "")
                 row_error = (int(posted) if posted.isdigit() else 0, exc.message)
-        status = 400
-    else:
-        status = 200
     context = {
         "team": team,
         "members": _rows(team, row_error),
         "roles": [(role, ROLE_SUMMARIES[role]) for role in TEAM_ROLES],
         "add_form": add_form,
+        "invite_form": invite_form,
+        "invitations": list(team_invitations_open(team)),
+        "issued": issued,
         "row_error": row_error,
         "shortfall": approver_shortfall(team),
     }
     return render(request, "accounts/team_members.html", context, status=status)
+
+
+def _invite(request: HttpRequest, team: Team, form: InviteForm) -> dict[str, str]:
+    made: Issued = invitation_create(
+        team=team,
+        email=form.cleaned_data["email"],
+        roles=form.cleaned_data["roles"],
+        actor=cast(User, request.user),
+        http_request=request,
+    )
+    link = invitation_link(request, made.token)
+    return {
+        "email": made.invitation.email,
+        "link": link,
+        "mail": invitation_send(issued=made, link=link),
+    }
+
+
+def _revoke_invitation(request: HttpRequest, team: Team) -> HttpResponse:
+    form = InvitationRevokeForm(request.POST)
+    if not form.is_valid():
+        raise MembershipRefused("That change could not be read: " + _first_error(form))
+    invitation = get_object_or_404(Invitation, team=team, pk=form.cleaned_data["invitation"])
+    invitation_revoke(invitation=invitation, actor=cast(User, request.user), http_request=request)
+    messages.success(
+        request, f"The invitation of {invitation.email} was withdrawn: its link no longer works."
+    )
+    return redirect("team-members", slug=team.slug)
 
 
 def _add(request: HttpRequest, team: Team, form: MemberAddForm) -> HttpResponse:

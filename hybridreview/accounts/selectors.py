@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Membership, Team
+from .models import Invitation, Membership, Team
 from .roles import roles_granting
 
 
@@ -96,4 +96,14 @@ def team_memberships(team: Team) -> QuerySet[Membership]:
         .select_related("user")
         .prefetch_related("roles")
         .order_by("user__username")
+    )
+
+
+def team_invitations_open(team: Team) -> QuerySet[Invitation]:
+    """The team's invitations neither accepted nor withdrawn, newest first; an
+    expired one stays listed (marked) until someone invites that address again."""
+    return (
+        Invitation.objects.filter(team=team, accepted_at__isnull=True, revoked_at__isnull=True)
+        .select_related("created_by")
+        .order_by("-created_at")
     )

@@ -23,7 +23,7 @@ from jobs.serializers import PageFilterSerializer
 
 from .models import Membership, Team
 from .roles import TEAM_ROLES
-from .selectors import managed_team_get, team_memberships
+from .selectors import managed_team_get, team_invitations_open, team_memberships
 from .services import (
     MembershipRefused,
     member_join,
@@ -31,6 +31,12 @@ from .services import (
     member_roles_set,
     token_create,
     token_revoke,
+)
+from .services.invitations import (
+    invitation_create,
+    invitation_link,
+    invitation_revoke,
+    invitation_send,
 )
 
 
@@ -208,5 +214,78 @@ class TeamMemberApi(_MembersApi):
         user = self.member(team, username).user
         member_remove(
             team=team, user=user, actor=cast(User, request.user), http_request=request._request
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    roles = serializers.ListField(child=serializers.CharField())
+    invited_by = serializers.CharField(source="created_by.username")
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    expired = serializers.BooleanField()
+
+
+class InvitationIssuedOutput(InvitationOutput):
+    link = serializers.CharField(help_text="The invitee's link: returned only here, never again.")
+    emailed = serializers.ChoiceField(
+        choices=["sent", "off", "failed"],
+        help_text="sent: emailed to the invitee; off: no mail server is configured; "
+        "failed: the mail server refused it. In the last two, pass the link on yourself.",
+    )
+
+
+class TeamInvitationsApi(_MembersApi):
+    """A team's open invitations (the team's admins): list, or invite an email address."""
+
+    class InputSerializer(StrictSerializer):
+        email = serializers.EmailField(max_length=254)
+        roles = role_list(required=False)
+
+    @extend_schema(
+        operation_id="teams_invitations_list",
+        responses={200: page_of(InvitationOutput)},
+        parameters=[PageFilterSerializer],
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        PageFilterSerializer.check(request)
+        return page_response(
+            request, self, team_invitations_open(self.team(request, slug)), InvitationOutput
+        )
+
+    @extend_schema(request=InputSerializer, responses={201: InvitationIssuedOutput})
+    def post(self, request: Request, slug: str) -> Response:
+        team = self.team(request, slug)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        issued = invitation_create(
+            team=team,
+            email=data.validated_data["email"],
+            roles=data.validated_data.get("roles", []),
+            actor=cast(User, request.user),
+            http_request=request._request,
+        )
+        link = invitation_link(request._request, issued.token)
+        mail = invitation_send(issued=issued, link=link)
+        out = InvitationOutput(issued.invitation).data | {
+            "link": link,
+            "emailed": mail if mail in {"sent", "off"} else "failed",
+        }
+        return Response(out, status=status.HTTP_201_CREATED)
+
+
+class TeamInvitationApi(_MembersApi):
+    """Withdraw one of a team's open invitations: its link stops working."""
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, slug: str, pk: int) -> Response:
+        team = self.team(request, slug)
+        invitation = team_invitations_open(team).filter(pk=pk).first()
+        if invitation is None:
+            raise NotFound(f"Team {team.slug} has no open invitation {pk}.")
+        invitation_revoke(
+            invitation=invitation, actor=cast(User, request.user), http_request=request._request
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

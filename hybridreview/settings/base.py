@@ -377,3 +377,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Where the daily chain head is written (one JSON line per anchor, a file per day).
 AUDIT_ANCHOR_DIR = Path(env.str("AUDIT_ANCHOR_DIR", default=str(VAR_DIR / "audit-anchors")))
+
+# Invitations (hybridreview/accounts/services/invitations.py) are emailed.
+# EMAIL_URL in django-environ's form, e.g. smtp+tls://user:password@mail.example.org:587.
+# The default writes each mail as a file in var/mail: `make run` shows them there,
+# and nothing leaves the machine. The admin who invites also sees the link once.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="HybridReview <hybridreview@localhost>")
+# How long an invitation link opens the way to an account.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)

@@ -14,6 +14,7 @@ import shlex
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -327,3 +328,29 @@ def _assert_the_app_cannot_unguard_the_trail(url: str) -> None:
             "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%_no_%' AND NOT tgisinternal"
         ).fetchone()[0]
         assert triggers == 6  # two per guarded table
+
+
+def test_gunicorns_access_log_cuts_invitation_tokens_out():
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    conf = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    logger = conf["logger_class"](Config())
+    token = "Zx8-secret_token"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/invitations/{token}/",
+        "PATH_INFO": f"/invitations/{token}/",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": f"https://mail.example.org/?u=https://hr.example.org/invitations/{token}/",
+    }
+    resp = SimpleNamespace(status="302 Found", headers=[], sent=0)
+    req = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
+    atoms = logger.atoms(resp, req, environ, timedelta(seconds=0))
+    logged = " ".join(str(v) for v in atoms.values())
+    assert token not in logged
+    assert atoms["r"] == "GET /invitations/[redacted]/ HTTP/1.1"
+    # The page the token redirects to has none, and stays readable.
+    environ |= {"RAW_URI": "/invitations/accept/", "PATH_INFO": "/invitations/accept/"}
+    assert logger.atoms(resp, req, environ, timedelta(0))["U"] == "/invitations/accept/"
