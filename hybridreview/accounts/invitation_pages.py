@@ -31,12 +31,14 @@ from .services.invitations import (
 
 SESSION_KEY = "invitation_token"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+TOKEN_MAX = 128
 
 
 @require_GET
 @never_cache
 def invitation_start(request: HttpRequest, token: str) -> HttpResponse:
-    request.session[SESSION_KEY] = token
+    # A token is 43 characters; anything much longer is not one, and is not kept.
+    request.session[SESSION_KEY] = token if len(token) <= TOKEN_MAX else ""
     return redirect("invitation-accept")
 
 

@@ -360,3 +360,34 @@ def test_a_service_refusal_names_the_field(team):
     with pytest.raises(MembershipRefused) as refused:
         invitation_create(team=team.team, email="x@", roles=[], actor=team.boss)
     assert refused.value.field == "email"
+
+
+def test_a_mail_server_that_refuses_leaves_the_invitation_and_the_link_to_pass_on(team, settings):
+    # A real SMTP client against a port nothing listens on: the connection is refused.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 5
+    response = invite(signed_in(team.boss), "neo@example.org", "analyst")
+    assert response.status_code == 201
+    body = response.content.decode()
+    assert (
+        "It could not be emailed: the mail server refused it (ConnectionRefusedError). "
+        "Send them the link yourself."
+    ) in body
+    assert link_in(response) and Invitation.objects.count() == 1
+
+
+def test_with_mail_off_the_page_says_to_send_the_link(team, settings, client_as):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+    response = invite(signed_in(team.boss), "neo@example.org", "analyst")
+    assert "Email is not set up here: send them the link yourself." in response.content.decode()
+    made = client_as(team.boss).post(
+        "/api/v1/teams/alpha/invitations/", {"email": "trin@example.org"}, format="json"
+    )
+    assert made.json()["emailed"] == "off"
+
+
+def test_a_link_far_too_long_to_be_a_token_is_not_kept(db):
+    visitor = Client()
+    visitor.get("/invitations/" + "x" * 500 + "/")
+    assert visitor.session["invitation_token"] == ""
+    assert visitor.get("/invitations/accept/").status_code == 410

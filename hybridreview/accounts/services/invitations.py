@@ -23,7 +23,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.models import User
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import BadHeaderError, send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -334,7 +334,7 @@ def invitation_send(*, issued: Issued, link: str) -> str:
             None,
             [invitation.email],
         )
-    except (OSError, smtplib.SMTPException) as exc:
+    except (OSError, smtplib.SMTPException, BadHeaderError) as exc:
         # The reason, never the message: it holds the link.
         logger.warning("invitation %s not emailed: %s", invitation.pk, type(exc).__name__)
         return f"the mail server refused it ({type(exc).__name__})"
