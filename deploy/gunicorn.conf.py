@@ -2,10 +2,11 @@
 
 import multiprocessing
 import os
-import re
 from typing import Any
 
 from gunicorn import glogging
+
+from hybridreview.logfilters import redact_links
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -28,10 +29,9 @@ class RedactingLogger(glogging.Logger):
         # Every atom, not only the request line: a format may name the path,
         # the Referer or the raw environ ({raw_uri}e).
         return {
-            key: INVITATION_PATH.sub(r"\1[redacted]/", value) if isinstance(value, str) else value
+            key: redact_links(value) if isinstance(value, str) else value
             for key, value in atoms.items()
         }
 
 
-INVITATION_PATH = re.compile(r"(/invitations/)(?!accept/)[^/?#\s]+/?")
 logger_class = RedactingLogger

@@ -254,6 +254,7 @@ LOGGING = {
     "filters": {
         "correlation": {"()": "hybridreview.correlation.CorrelationIdFilter"},
         "client_error": {"()": "hybridreview.logfilters.ClientErrorWithoutTraceback"},
+        "links": {"()": "hybridreview.logfilters.RedactInvitationLinks"},
     },
     "formatters": {
         "json": {
@@ -267,7 +268,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["correlation"],
+            "filters": ["correlation", "links"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -382,8 +383,11 @@ AUDIT_ANCHOR_DIR = Path(env.str("AUDIT_ANCHOR_DIR", default=str(VAR_DIR / "audit
 # EMAIL_URL in django-environ's form, e.g. smtp+tls://user:password@mail.example.org:587.
 # The default writes each mail as a file in var/mail: `make run` shows them there,
 # and nothing leaves the machine. The admin who invites also sees the link once.
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://")
 vars().update(EMAIL_CONFIG)
+# Set on its own: django-environ drops the leading "/" of a filemail URL's
+# path, which would write mail relative to wherever the process started.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="HybridReview <hybridreview@localhost>")
 # How long an invitation link opens the way to an account.
 INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)

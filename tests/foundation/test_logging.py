@@ -44,3 +44,32 @@ def test_a_server_error_keeps_its_traceback(client, make_user, monkeypatch, writ
     assert client.get("/").status_code == 500
     errors = [r for r in written if r.getMessage().startswith("Internal Server Error")]
     assert len(errors) == 1 and errors[0].exc_info is not None
+
+
+@pytest.mark.django_db
+def test_an_invitation_token_never_reaches_a_log_line(client, monkeypatch):
+    lines: list[str] = []
+
+    def emit(handler: logging.Handler, record: logging.LogRecord) -> None:
+        if not type(handler).__module__.startswith("_pytest"):
+            lines.append(handler.format(record))
+
+    monkeypatch.setattr(logging.StreamHandler, "emit", emit)
+    token = "Qm9va3MtYXJlLWdyZWF0LXNlY3JldA"
+    # A wrong method is a 405, which Django logs with the path and the request.
+    assert client.post(f"/invitations/{token}/").status_code == 405
+    logging.getLogger("django.server").info(
+        '"%s" %s %s', f"GET /invitations/{token}/ HTTP/1.1", 302, 0
+    )
+    assert len(lines) == 2, lines
+    assert all(token not in line for line in lines), lines
+    assert all("/invitations/[redacted]/" in line for line in lines), lines
+
+
+def test_gunicorn_and_the_app_cut_links_out_the_same_way():
+    from hybridreview.logfilters import redact_links
+
+    assert (
+        redact_links("GET /invitations/abc-_9/ HTTP/1.1") == "GET /invitations/[redacted]/ HTTP/1.1"
+    )
+    assert redact_links("GET /invitations/accept/ HTTP/1.1") == "GET /invitations/accept/ HTTP/1.1"
