@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from .models import Membership, Team
+from .models import Invitation, Membership, Team
 from .roles import PLATFORM_ROLES
 from .services import member_changes_record, member_roles_snapshot
 from .services.account import (
@@ -49,6 +49,34 @@ class TeamAdmin(admin.ModelAdmin[Team]):
         member_changes_record(
             team=form.instance, before=before, actor=cast(User, request.user), http_request=request
         )
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin[Invitation]):
+    """Read only: invitations are made, withdrawn and accepted through the
+    members page and the API, where each step is checked and audited."""
+
+    list_display = ("email", "team", "roles", "created_by", "created_at", "expires_at", "state")
+    list_filter = ("team",)
+    search_fields = ("email",)
+    exclude = ("token_hash",)
+
+    @admin.display(description="State")
+    def state(self, invitation: Invitation) -> str:
+        if invitation.accepted_at:
+            return f"accepted by {invitation.accepted_by}"
+        if invitation.revoked_at:
+            return "withdrawn"
+        return "expired" if invitation.expired else "open"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Invitation | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Invitation | None = None) -> bool:
+        return False
 
 
 class AccountChangeForm(UserChangeForm[User]):

@@ -398,3 +398,20 @@ def test_make_runs_mail_lands_in_the_var_directory(settings):
     # is made apart so the mail is where the README says, wherever the process starts.
     assert str(settings.VAR_DIR / "mail") == settings.EMAIL_FILE_PATH
     assert settings.VAR_DIR.is_absolute()
+
+
+def test_superusers_read_invitations_in_the_django_admin_without_changing_them(
+    team, django_user_model
+):
+    issued = invitation_create(team=team.team, email="neo@example.org", roles=[], actor=team.boss)
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "pw-root-12345")
+    admin = signed_in(root)
+    listing = admin.get("/admin/accounts/invitation/").content.decode()
+    assert "neo@example.org" in listing and ">open<" in listing
+    page = admin.get(f"/admin/accounts/invitation/{issued.invitation.pk}/change/")
+    assert page.status_code == 200 and issued.invitation.token_hash not in page.content.decode()
+    assert admin.get("/admin/accounts/invitation/add/").status_code == 403
+    deleted = admin.post(
+        f"/admin/accounts/invitation/{issued.invitation.pk}/delete/", {"post": "yes"}
+    )
+    assert deleted.status_code == 403 and Invitation.objects.count() == 1
