@@ -18,23 +18,31 @@ class ClientErrorWithoutTraceback(logging.Filter):
         return True
 
 
-# An invitation link's token opens the way to an account until it is used:
-# it is cut out of every log line (the dev server's request lines, Django's
-# 4xx warnings and their request repr, gunicorn's access log).
-INVITATION_PATH = re.compile(r"(/invitations/)(?!accept/)[^/?#\s'\"]+/?")
+# An invitation's or a password reset's link opens an account until it is
+# used: its token is cut out of every log line (the dev server's request
+# lines, Django's 4xx warnings and their request repr, gunicorn's access log).
+SECRET_PATHS = (
+    re.compile(r"(/invitations/)(?!accept/)[^/?#\s'\"]+/?"),
+    # /accounts/reset/<uidb64>/<token>/; Django then redirects to .../set-password/.
+    re.compile(r"(/accounts/reset/[^/?#\s'\"]+/)(?!set-password/)[^/?#\s'\"]+/?"),
+)
 
 
 def redact_links(text: str) -> str:
-    return INVITATION_PATH.sub(r"\1[redacted]/", text)
+    for pattern in SECRET_PATHS:
+        text = pattern.sub(r"\1[redacted]/", text)
+    return text
 
 
-class RedactInvitationLinks(logging.Filter):
+class RedactSecretLinks(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = redact_links(message)
         if redacted != message:
             record.msg, record.args = redacted, ()
         request = getattr(record, "request", None)
-        if request is not None and "/invitations/" in repr(request):
-            record.request = redact_links(repr(request))
+        if request is not None:
+            shown = repr(request)
+            if redact_links(shown) != shown:
+                record.request = redact_links(shown)
         return True

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from approvals import urls as approvals_urls
 from hybridreview import api, health, pages
-from hybridreview.accounts import invitation_pages
+from hybridreview.accounts import invitation_pages, password_pages
 from hybridreview.accounts import pages as team_pages
 from hybridreview.accounts.views import (
     TeamInvitationApi,
@@ -51,6 +51,22 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", password_pages.PasswordChange.as_view(), name="password_change"),
+    path(
+        "accounts/password/reset/",
+        password_pages.PasswordReset.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password/reset/sent/",
+        password_pages.PasswordResetDone.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        password_pages.PasswordResetConfirm.as_view(),
+        name="password_reset_confirm",
+    ),
     path("teams/", team_pages.team_list, name="team-list"),
     path("teams/<slug:slug>/members/", team_pages.team_members, name="team-members"),
     path("invitations/accept/", invitation_pages.invitation_page, name="invitation-accept"),

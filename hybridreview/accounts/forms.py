@@ -80,7 +80,8 @@ class AccountCreateForm(AccessibleForm):
         label="Password",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters; not all digits, not a common password.",
+        help_text="At least 8 characters; not all digits, not a common password, "
+        "not like your name.",
     )
     password2 = forms.CharField(
         label="Password again",

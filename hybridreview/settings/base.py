@@ -254,7 +254,7 @@ LOGGING = {
     "filters": {
         "correlation": {"()": "hybridreview.correlation.CorrelationIdFilter"},
         "client_error": {"()": "hybridreview.logfilters.ClientErrorWithoutTraceback"},
-        "links": {"()": "hybridreview.logfilters.RedactInvitationLinks"},
+        "links": {"()": "hybridreview.logfilters.RedactSecretLinks"},
     },
     "formatters": {
         "json": {
@@ -389,5 +389,7 @@ vars().update(EMAIL_CONFIG)
 # path, which would write mail relative to wherever the process started.
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="HybridReview <hybridreview@localhost>")
+# How long a password reset link works (Django's default is 3 days).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_HOURS", default=24) * 3600
 # How long an invitation link opens the way to an account.
 INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)

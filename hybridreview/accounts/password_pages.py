@@ -1,0 +1,107 @@
+"""Passwords: change your own, or reset a forgotten one by email.
+
+Django's views do the work (its tokens, its validators, the session kept
+or ended); each save is audited as ``account.changed`` with
+``password_changed``, the account itself as the actor. The reset link's
+token leaves the address bar as Django makes it (a redirect to
+``.../set-password/``) and is cut out of the logs (logfilters).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse_lazy
+
+from .services.account import account_changes_record, account_state
+
+logger = logging.getLogger(__name__)
+DUMMY_MAIL = "django.core.mail.backends.dummy.EmailBackend"
+
+
+class _RefusedIs400:
+    """A refused form comes back with 400, as on every other page here."""
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response: HttpResponse = super().form_invalid(form)  # type: ignore[misc]
+        response.status_code = 400
+        return response
+
+
+def _audited(save: Any, form: Any, user: User, request: HttpRequest) -> HttpResponse:
+    """Save ``form`` through Django's view, and audit the new password in the
+    same transaction (nothing is recorded if the save does not happen)."""
+    with transaction.atomic():
+        before = account_state(user.pk)
+        response: HttpResponse = save(form)
+        account_changes_record(user=user, before=before, actor=user, http_request=request)
+    return response
+
+
+class PasswordChange(_RefusedIs400, auth_views.PasswordChangeView):
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user = cast(User, self.request.user)
+        response = _audited(super().form_valid, form, user, self.request)
+        # Django keeps this session signed in; the account's others end.
+        messages.success(
+            self.request, "Your password was changed. Other signed-in sessions have ended."
+        )
+        return response
+
+
+class PasswordReset(_RefusedIs400, auth_views.PasswordResetView):
+    """Ask for a link by email. The answer is the same whether or not an
+    account has the address, so the page tells nobody who has an account."""
+
+    template_name = "registration/password_reset.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["mail_off"] = settings.EMAIL_BACKEND == DUMMY_MAIL
+        return context
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        self.extra_email_context = {"timeout_hours": reset_hours()}
+        try:
+            return super().form_valid(form)
+        except (OSError, smtplib.SMTPException) as exc:
+            # The same answer as a sent mail: a different one would tell that
+            # an account has this address. The log says why (never the link).
+            logger.warning("password reset mail not sent: %s", type(exc).__name__)
+            return redirect(self.success_url)
+
+
+class PasswordResetDone(auth_views.PasswordResetDoneView):
+    template_name = "registration/password_reset_done.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(**kwargs) | {"timeout_hours": reset_hours()}
+
+
+def reset_hours() -> int:
+    return int(settings.PASSWORD_RESET_TIMEOUT) // 3600
+
+
+class PasswordResetConfirm(_RefusedIs400, auth_views.PasswordResetConfirmView):
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("login")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = _audited(super().form_valid, form, cast(User, form.user), self.request)
+        messages.success(self.request, "Your password was set. Sign in with it.")
+        return response
