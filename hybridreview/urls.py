@@ -47,7 +47,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        password_pages.SignIn.as_view(),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -35,6 +35,15 @@ def _service_markers(request: pytest.FixtureRequest) -> None:
             skip_or_fail("needs Redis: set CELERY_BROKER_URL=redis://... to run it")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # Throttles count per client address (every test's is 127.0.0.1) in the
+    # cache: one test's failed sign-ins must not hold back the next test's.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 PASSWORD = "correct horse battery staple"
 
 

@@ -19,10 +19,11 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 
 from .services.account import account_changes_record, account_state
+from .throttles import FailedSignIns, ResetMails
 
 logger = logging.getLogger(__name__)
 DUMMY_MAIL = "django.core.mail.backends.dummy.EmailBackend"
@@ -75,6 +76,15 @@ class PasswordReset(_RefusedIs400, auth_views.PasswordResetView):
         context["mail_off"] = settings.EMAIL_BACKEND == DUMMY_MAIL
         return context
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        throttle = ResetMails()
+        wait = throttle.wait_seconds(request)
+        if wait is not None:
+            context = self.get_context_data(form=self.get_form(), wait=wait)
+            return render(request, self.get_template_names(), context, status=429)
+        throttle.count(request)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form: Any) -> HttpResponse:
         self.extra_email_context = {"timeout_hours": reset_hours()}
         try:
@@ -84,6 +94,23 @@ class PasswordReset(_RefusedIs400, auth_views.PasswordResetView):
             # an account has this address. The log says why (never the link).
             logger.warning("password reset mail not sent: %s", type(exc).__name__)
             return redirect(self.success_url)
+
+
+class SignIn(auth_views.LoginView):
+    """Django's sign-in page, holding back an address that keeps failing."""
+
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        wait = FailedSignIns().wait_seconds(request)
+        if wait is not None:
+            context = self.get_context_data(form=self.get_form(), wait=wait)
+            return render(request, self.get_template_names(), context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        FailedSignIns().count(self.request)
+        return super().form_invalid(form)
 
 
 class PasswordResetDone(auth_views.PasswordResetDoneView):

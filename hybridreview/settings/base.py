@@ -156,6 +156,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "hybridreview.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "login": env.str("LOGIN_THROTTLE_RATE", default="10/min"),
+        "password_reset": env.str("PASSWORD_RESET_THROTTLE_RATE", default="5/hour"),
     },
 }
 REST_KNOX = {

@@ -40,7 +40,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login": "1000/min"}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login": "1000/min", "password_reset": "1000/hour"}
 CREDENTIALS_KEYS = env.list(
     "CREDENTIALS_KEYS", default=["8Lh3pQZ0xN1m3qPp5X6sCw6xv7r0bqv8bq3c7pN5Gk8="]
 )

@@ -142,3 +142,43 @@ def test_a_reset_links_token_never_reaches_a_log_line(ana, mailoutbox, monkeypat
     logging.getLogger("django.server").info('"%s" %s %s', f"GET {link} HTTP/1.1", 302, 0)
     assert Client().post(link).status_code in {302, 400, 405}
     assert lines and all(token not in line for line in lines), lines
+
+
+def test_an_address_that_keeps_failing_to_sign_in_is_held_back(ana, settings):
+    settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {
+        "DEFAULT_THROTTLE_RATES": {"login": "3/min", "password_reset": "5/hour"}
+    }
+    guesser = Client()
+    for guess in ("a", "b", "c"):
+        response = guesser.post("/accounts/login/", {"username": "ana", "password": guess})
+        assert response.status_code == 200 and "didn't match" in response.content.decode()
+    held = guesser.post("/accounts/login/", {"username": "ana", "password": PASSWORD})
+    assert held.status_code == 429
+    assert "Too many failed sign-ins from your address. Try again in" in held.content.decode()
+    assert "_auth_user_id" not in guesser.session  # not even the right password gets in
+
+
+def test_signing_in_right_is_never_held_back(ana, settings):
+    settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {
+        "DEFAULT_THROTTLE_RATES": {"login": "3/min", "password_reset": "5/hour"}
+    }
+    for _ in range(5):
+        browser = Client()
+        response = browser.post("/accounts/login/", {"username": "ana", "password": PASSWORD})
+        assert response.status_code == 302
+
+
+def test_reset_requests_from_one_address_are_limited(ana, settings, mailoutbox):
+    settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {
+        "DEFAULT_THROTTLE_RATES": {"login": "10/min", "password_reset": "2/hour"}
+    }
+    visitor = Client()
+    for _ in range(2):
+        assert (
+            visitor.post("/accounts/password/reset/", {"email": "ana@example.org"}).status_code
+            == 302
+        )
+    held = visitor.post("/accounts/password/reset/", {"email": "ana@example.org"})
+    assert held.status_code == 429
+    assert "Too many reset requests from your address." in held.content.decode()
+    assert len(mailoutbox) == 2
