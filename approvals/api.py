@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -36,6 +37,7 @@ from approvals.review_selectors import (
     request_comments,
 )
 from approvals.services.policy import may_change_policy
+from approvals.services.signing import SigningHeldBack
 from hybridreview.accounts.models import Team
 from hybridreview.api import StrictSerializer, page_of
 from hybridreview.pagination import page_response
@@ -54,6 +56,10 @@ SIGN_ERRORS = {
     409: OpenApiResponse(
         description="The request is not awaiting sign-off, you already signed, or it changed "
         "since you opened it."
+    ),
+    429: OpenApiResponse(
+        description="Too many wrong passwords from this account lately; Retry-After says "
+        "when to try again (nothing was signed)."
     ),
 }
 
@@ -194,7 +200,16 @@ class SignInput(StrictSerializer):
     )
 
 
-class ApproveApi(JobsApi):
+class _SigningApi(JobsApi):
+    """Approve and reject: an account held back after wrong passwords gets 429."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, SigningHeldBack):
+            exc = Throttled(wait=exc.wait, detail=str(exc))
+        return super().handle_exception(exc)
+
+
+class ApproveApi(_SigningApi):
     """Approve a candidate (approvers; password again). 201 with the signature."""
 
     class InputSerializer(SignInput):
@@ -226,7 +241,7 @@ class ApproveApi(JobsApi):
         return signed_response(signed)
 
 
-class RejectApi(JobsApi):
+class RejectApi(_SigningApi):
     """Reject the request with a reason (approvers; password again)."""
 
     class InputSerializer(SignInput):

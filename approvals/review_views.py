@@ -51,7 +51,7 @@ from approvals.review_selectors import (
     review_queue_for_user,
 )
 from approvals.services.policy import may_change_policy, team_approver_count
-from approvals.services.signing import PasswordNotAccepted
+from approvals.services.signing import PasswordNotAccepted, SigningHeldBack
 from hybridreview.accounts.models import Team
 from jobs import selectors
 from jobs.errors import Conflict, InvalidInput
@@ -241,6 +241,8 @@ def request_sign(request: HttpRequest, request_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 signed = _sign(request, req, form.cleaned_data, is_reject)
+            except SigningHeldBack as exc:
+                status, error = 429, str(exc)
             except PasswordNotAccepted as exc:
                 # At the field too, where the approver types it again.
                 status, error = 403, str(exc)

@@ -55,6 +55,7 @@ from approvals.review_selectors import (
     sign_rule_refusal,
 )
 from approvals.services.common import candidate_view, lock_request, ranked_candidate, required_text
+from hybridreview.accounts.throttles import FailedReauthentications
 from jobs.errors import Conflict, FieldProblem, InvalidInput
 from jobs.models import Candidate, OptimizationRequest, RequestStatus
 from jobs.optimum import objective_ratio, request_optimum
@@ -168,6 +169,17 @@ class PasswordNotAccepted(PermissionDenied):
     """The signer's password was missing or wrong: a 403, and an error at the field."""
 
 
+class SigningHeldBack(PermissionDenied):
+    """Too many wrong passwords from this account lately: a 429 saying how long to wait."""
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(
+            f"Too many wrong passwords: signing is held back for {wait} second"
+            f"{'' if wait == 1 else 's'}; nothing was signed."
+        )
+        self.wait = wait
+
+
 def reauthenticate(
     *,
     user: User,
@@ -180,18 +192,29 @@ def reauthenticate(
     Runs outside the signing transaction so the refusal's audit event
     survives the PermissionDenied that follows it.
     """
-    if password:
+    # Per account: whoever holds a signed-in session or a token must not be
+    # able to guess the password a signature asks for, at any speed.
+    throttle, ident = FailedReauthentications(), str(user.pk)
+    wait = throttle.wait_seconds(ident)
+    if wait is None and password:
         again = authenticate(http_request, username=user.get_username(), password=password)
         if again is not None and again.pk == user.pk:
             return
+    if wait is not None:
+        reason = "held back after repeated wrong passwords"
+    else:
+        reason = "password not accepted" if password else "password missing"
     with transaction.atomic():
         audit_record(
             action=SIGNATURE_REFUSED,
             obj=request_obj,
             actor=user,
-            reason="password missing" if not password else "password not accepted",
+            reason=reason,
             request=http_request,
         )
+    if wait is not None:
+        raise SigningHeldBack(wait)
+    throttle.count(ident)
     raise PasswordNotAccepted("Your password was not accepted; nothing was signed.")
 
 

@@ -78,11 +78,11 @@ class PasswordReset(_RefusedIs400, auth_views.PasswordResetView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         throttle = ResetMails()
-        wait = throttle.wait_seconds(request)
+        wait = throttle.wait_seconds(throttle.address(request))
         if wait is not None:
             context = self.get_context_data(form=self.get_form(), wait=wait)
             return render(request, self.get_template_names(), context, status=429)
-        throttle.count(request)
+        throttle.count(throttle.address(request))
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: Any) -> HttpResponse:
@@ -102,14 +102,16 @@ class SignIn(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        wait = FailedSignIns().wait_seconds(request)
+        throttle = FailedSignIns()
+        wait = throttle.wait_seconds(throttle.address(request))
         if wait is not None:
             context = self.get_context_data(form=self.get_form(), wait=wait)
             return render(request, self.get_template_names(), context, status=429)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form: Any) -> HttpResponse:
-        FailedSignIns().count(self.request)
+        throttle = FailedSignIns()
+        throttle.count(throttle.address(self.request))
         return super().form_invalid(form)
 
 

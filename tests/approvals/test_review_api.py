@@ -344,3 +344,30 @@ def test_team_members_read_the_policy_and_admins_change_it(client_as, people):
     assert changed.json()["updated_by"] == "adm"
     assert AuditEvent.objects.filter(action="policy.changed").count() == 1
     assert client_as(people.other_con).get("/api/v1/teams/demo/policy/").status_code == 404
+
+
+def test_an_account_that_keeps_typing_wrong_passwords_is_held_back_from_signing(
+    client_as, recommended, people, settings
+):
+    settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {
+        "DEFAULT_THROTTLE_RATES": {"login": "2/min", "password_reset": "5/hour"}
+    }
+    api = client_as(people.apo)
+    for guess in ("wrong-1", "wrong-2"):
+        response = api.post(
+            url(recommended, "approve"), approve_body(recommended, password=guess), format="json"
+        )
+        assert response.status_code == 403
+    # Even the right password now waits: a guesser learns nothing from it.
+    held = api.post(url(recommended, "approve"), approve_body(recommended), format="json")
+    assert held.status_code == 429
+    assert int(held["Retry-After"]) > 0
+    assert "Too many wrong passwords: signing is held back for" in held.json()["detail"]
+    assert not Signature.objects.exists()
+    refusal = AuditEvent.objects.filter(action="signature.refused").order_by("seq").last()
+    assert refusal.reason == "held back after repeated wrong passwords"
+    # Another approver is not held back by apo's mistakes.
+    other = client_as(people.apo2).post(
+        url(recommended, "approve"), approve_body(recommended), format="json"
+    )
+    assert other.status_code == 201

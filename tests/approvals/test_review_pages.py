@@ -344,3 +344,23 @@ def test_an_admin_changes_the_policy_on_its_page_and_others_only_read_it(people,
     assert browser(people.apo).post("/teams/demo/policy/", form).status_code == 403
     too_many = {**form, "approvals_required": 5, "approvals_required_above_cost": 5}
     assert browser(people.adm).post("/teams/demo/policy/", too_many).status_code == 400
+
+
+def test_the_sign_page_holds_back_an_account_after_repeated_wrong_passwords(people, req, settings):
+    settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {
+        "DEFAULT_THROTTLE_RATES": {"login": "1/min", "password_reset": "5/hour"}
+    }
+    recommend(req, people.ana)
+    client = browser(people.apo)
+    form = {
+        "action": "approve",
+        "digest": signing_digest(req),
+        "candidate": best(req).pk,
+        "meaning": "approved for execution",
+        "password": "not it",
+    }
+    assert client.post(f"/requests/{req.pk}/sign/", form).status_code == 403
+    held = client.post(f"/requests/{req.pk}/sign/", {**form, "password": PASSWORD})
+    assert held.status_code == 429
+    assert "Too many wrong passwords: signing is held back for" in held.content.decode()
+    assert not Signature.objects.exists()
