@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 
 from .services.account import account_changes_record, account_state
-from .throttles import FailedSignIns, ResetMails
+from .throttles import Counter, FailedSignIns, ResetMails
 
 logger = logging.getLogger(__name__)
 DUMMY_MAIL = "django.core.mail.backends.dummy.EmailBackend"
@@ -36,6 +36,16 @@ class _RefusedIs400:
         response: HttpResponse = super().form_invalid(form)  # type: ignore[misc]
         response.status_code = 400
         return response
+
+
+def _held_back(view: Any, request: HttpRequest, throttle: Counter) -> HttpResponse | None:
+    """The view's page again with 429 and how long to wait, when ``throttle``
+    holds the client's address back; None when it may go on."""
+    wait = throttle.wait_seconds(throttle.address(request))
+    if wait is None:
+        return None
+    context = view.get_context_data(form=view.get_form(), wait=wait)
+    return render(request, view.get_template_names(), context, status=429)
 
 
 def _audited(save: Any, form: Any, user: User, request: HttpRequest) -> HttpResponse:
@@ -78,10 +88,8 @@ class PasswordReset(_RefusedIs400, auth_views.PasswordResetView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         throttle = ResetMails()
-        wait = throttle.wait_seconds(throttle.address(request))
-        if wait is not None:
-            context = self.get_context_data(form=self.get_form(), wait=wait)
-            return render(request, self.get_template_names(), context, status=429)
+        if held := _held_back(self, request, throttle):
+            return held
         throttle.count(throttle.address(request))
         return super().post(request, *args, **kwargs)
 
@@ -102,12 +110,7 @@ class SignIn(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        throttle = FailedSignIns()
-        wait = throttle.wait_seconds(throttle.address(request))
-        if wait is not None:
-            context = self.get_context_data(form=self.get_form(), wait=wait)
-            return render(request, self.get_template_names(), context, status=429)
-        return super().post(request, *args, **kwargs)
+        return _held_back(self, request, FailedSignIns()) or super().post(request, *args, **kwargs)
 
     def form_invalid(self, form: Any) -> HttpResponse:
         throttle = FailedSignIns()

@@ -15,7 +15,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 
-class _Counter(SimpleRateThrottle):
+class Counter(SimpleRateThrottle):
     """Counts per ``ident`` (a client address, an account) under ``counter``,
     at the rate of ``scope``; ``wait_seconds`` asks, ``count`` adds one."""
 
@@ -52,7 +52,7 @@ class _Counter(SimpleRateThrottle):
             self.cache.set(self.key, self.history, self.duration)
 
 
-class FailedSignIns(_Counter):
+class FailedSignIns(Counter):
     """Failed sign-ins on the sign-in page. Only failures count, so people who
     type their password right are never held up; a guesser is, at the API
     token endpoint's rate (``LOGIN_THROTTLE_RATE``)."""
@@ -61,7 +61,7 @@ class FailedSignIns(_Counter):
     counter = "login-failed"
 
 
-class ResetMails(_Counter):
+class ResetMails(Counter):
     """Password reset requests: each may mail someone, so an address cannot
     make the server mail a person again and again (``PASSWORD_RESET_THROTTLE_RATE``)."""
 
@@ -69,7 +69,7 @@ class ResetMails(_Counter):
     counter = "password-reset"
 
 
-class FailedReauthentications(_Counter):
+class FailedReauthentications(Counter):
     """Wrong passwords typed to sign a decision, per account: whoever holds a
     signed-in session cannot guess the password the signature asks for."""
 
