@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from approvals import urls as approvals_urls
 from hybridreview import api, health, pages
-from hybridreview.accounts import invitation_pages, password_pages
+from hybridreview.accounts import account_pages, invitation_pages, password_pages
 from hybridreview.accounts import pages as team_pages
 from hybridreview.accounts.views import (
     TeamInvitationApi,
@@ -51,6 +51,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", account_pages.account_page, name="account"),
     path("accounts/password/", password_pages.PasswordChange.as_view(), name="password_change"),
     path(
         "accounts/password/reset/",

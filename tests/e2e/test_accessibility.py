@@ -74,7 +74,7 @@ def _pages(world: dict[str, Any]) -> dict[str, list[str]]:
             "/requests/999999/",  # the 404 page
         ],
         "apo": [f"/requests/{w}/", f"/requests/{w}/sign/", "/review/"],
-        "con": ["/decisions/", f"/decisions/{d}/"],
+        "con": ["/decisions/", f"/decisions/{d}/", "/accounts/"],
         # Evidence packs are for reviewers and auditors (consumers get 403).
         "aud": ["/audit/", f"/decisions/{d}/evidence/"],
         "adm": [

@@ -41,7 +41,8 @@ def test_a_user_resets_a_forgotten_password_and_signs_in_with_it(
     page.get_by_label("Password").fill("a-fresh-passphrase-58")
     page.get_by_role("button", name="Log in").click()
     assert page.get_by_role("heading", name="Welcome, Ana Test").is_visible()
-    page.get_by_role("link", name="Password").click()
+    page.get_by_role("link", name="Account").click()
+    page.get_by_role("link", name="Change your password").click()
     assert page.get_by_role("heading", name="Change your password").is_visible()
     assert _violations(page) == []
     probe.screenshot("password-change")

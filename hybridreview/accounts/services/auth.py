@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.http import HttpRequest
@@ -12,6 +12,8 @@ from knox.models import AuthToken
 from rest_framework.request import Request
 
 from approvals.audit import AuditAction, audit_record
+
+from ..throttles import FailedReauthentications
 
 USERNAME_MAX = 150
 
@@ -68,6 +70,35 @@ def token_revoke(
         after={"token_keys": keys, "all": token is None},
     )
     return len(keys)
+
+
+class TokenRefused(Exception):
+    """No token was made: the password was wrong (403) or the account is held
+    back after wrong passwords (429, ``wait`` seconds)."""
+
+    def __init__(self, message: str, wait: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.wait = message, wait
+
+
+def token_create_confirmed(
+    *, user: AbstractBaseUser, password: str, request: HttpRequest
+) -> tuple[AuthToken, str]:
+    """Issue a token from a signed-in page, once the password is typed again:
+    a borrowed session must not mint a credential that outlives it. Wrong
+    passwords count per account, as for signing."""
+    throttle, ident = FailedReauthentications(), str(user.pk)
+    wait = throttle.wait_seconds(ident)
+    if wait is not None:
+        raise TokenRefused(
+            f"Too many wrong passwords: try again in {wait} second{'' if wait == 1 else 's'}.",
+            wait=wait,
+        )
+    again = authenticate(request, username=user.get_username(), password=password)
+    if again is None or again.pk != user.pk:
+        throttle.count(ident)
+        raise TokenRefused("Your password was not accepted; no token was made.")
+    return token_create(user=user, request=request)
 
 
 def username_from(credentials: dict[str, Any]) -> str:
