@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
@@ -55,7 +54,7 @@ from approvals.review_selectors import (
     sign_rule_refusal,
 )
 from approvals.services.common import candidate_view, lock_request, ranked_candidate, required_text
-from hybridreview.accounts.throttles import FailedReauthentications
+from hybridreview.accounts.services.auth import password_confirm
 from jobs.errors import Conflict, FieldProblem, InvalidInput
 from jobs.models import Candidate, OptimizationRequest, RequestStatus
 from jobs.optimum import objective_ratio, request_optimum
@@ -192,15 +191,10 @@ def reauthenticate(
     Runs outside the signing transaction so the refusal's audit event
     survives the PermissionDenied that follows it.
     """
-    # Per account: whoever holds a signed-in session or a token must not be
-    # able to guess the password a signature asks for, at any speed.
-    throttle, ident = FailedReauthentications(), str(user.pk)
-    wait = throttle.wait_seconds(ident)
-    if wait is None and password:
-        again = authenticate(http_request, username=user.get_username(), password=password)
-        if again is not None and again.pk == user.pk:
-            return
-    if wait is not None:
+    confirmed = password_confirm(user=user, password=password, http_request=http_request)
+    if confirmed.accepted:
+        return
+    if confirmed.wait is not None:
         reason = "held back after repeated wrong passwords"
     else:
         reason = "password not accepted" if password else "password missing"
@@ -212,9 +206,8 @@ def reauthenticate(
             reason=reason,
             request=http_request,
         )
-    if wait is not None:
-        raise SigningHeldBack(wait)
-    throttle.count(ident)
+    if confirmed.wait is not None:
+        raise SigningHeldBack(confirmed.wait)
     raise PasswordNotAccepted("Your password was not accepted; nothing was signed.")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model
@@ -72,6 +73,33 @@ def token_revoke(
     return len(keys)
 
 
+@dataclass(frozen=True)
+class Confirmation:
+    """A password typed again: accepted, refused, or held back ``wait`` seconds."""
+
+    accepted: bool
+    wait: int | None = None
+
+
+def password_confirm(
+    *, user: AbstractBaseUser, password: str, http_request: HttpRequest | None
+) -> Confirmation:
+    """Check the password a signed-in user types again (to sign, to make a
+    token). Wrong ones count per account at the login rate: whoever holds a
+    session or a token cannot guess it at any speed. Past the rate even the
+    right one waits, so a guesser learns nothing."""
+    throttle, ident = FailedReauthentications(), str(user.pk)
+    wait = throttle.wait_seconds(ident)
+    if wait is not None:
+        return Confirmation(accepted=False, wait=wait)
+    if password:
+        again = authenticate(http_request, username=user.get_username(), password=password)
+        if again is not None and again.pk == user.pk:
+            return Confirmation(accepted=True)
+    throttle.count(ident)
+    return Confirmation(accepted=False)
+
+
 class TokenRefused(Exception):
     """No token was made: the password was wrong (403) or the account is held
     back after wrong passwords (429, ``wait`` seconds)."""
@@ -85,18 +113,15 @@ def token_create_confirmed(
     *, user: AbstractBaseUser, password: str, request: HttpRequest
 ) -> tuple[AuthToken, str]:
     """Issue a token from a signed-in page, once the password is typed again:
-    a borrowed session must not mint a credential that outlives it. Wrong
-    passwords count per account, as for signing."""
-    throttle, ident = FailedReauthentications(), str(user.pk)
-    wait = throttle.wait_seconds(ident)
-    if wait is not None:
+    a borrowed session must not mint a credential that outlives it."""
+    confirmed = password_confirm(user=user, password=password, http_request=request)
+    if confirmed.wait is not None:
+        wait = confirmed.wait
         raise TokenRefused(
             f"Too many wrong passwords: try again in {wait} second{'' if wait == 1 else 's'}.",
             wait=wait,
         )
-    again = authenticate(request, username=user.get_username(), password=password)
-    if again is None or again.pk != user.pk:
-        throttle.count(ident)
+    if not confirmed.accepted:
         raise TokenRefused("Your password was not accepted; no token was made.")
     return token_create(user=user, request=request)
 
