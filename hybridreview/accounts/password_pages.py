@@ -9,6 +9,7 @@ token leaves the address bar as Django makes it (a redirect to
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import smtplib
 from typing import Any, cast
@@ -95,6 +96,14 @@ class PasswordReset(_RefusedIs400, auth_views.PasswordResetView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         self.extra_email_context = {"timeout_hours": reset_hours()}
+        # Per recipient too, at the same rate: many addresses (a botnet) must
+        # not mail one person again and again. Past it, the same answer as
+        # ever, and no mail.
+        recipient, ident = ResetMails(), _recipient(form.cleaned_data["email"])
+        if recipient.wait_seconds(ident) is not None:
+            logger.warning("password reset mail held back: too many for one address")
+            return redirect(self.success_url)
+        recipient.count(ident)
         try:
             return super().form_valid(form)
         except (OSError, smtplib.SMTPException) as exc:
@@ -123,6 +132,11 @@ class PasswordResetDone(auth_views.PasswordResetDoneView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(**kwargs) | {"timeout_hours": reset_hours()}
+
+
+def _recipient(email: str) -> str:
+    # A digest, not the address: cache keys can end up in places logs do.
+    return "to-" + hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:32]
 
 
 def reset_hours() -> int:

@@ -182,3 +182,17 @@ def test_reset_requests_from_one_address_are_limited(ana, settings, mailoutbox):
     assert held.status_code == 429
     assert "Too many reset requests from your address." in held.content.decode()
     assert len(mailoutbox) == 2
+
+
+def test_reset_mails_to_one_person_are_limited_whatever_address_asks(ana, settings, mailoutbox):
+    settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {
+        "DEFAULT_THROTTLE_RATES": {"login": "10/min", "password_reset": "2/hour"}
+    }
+    for n in range(4):
+        # Each request from a different client address, as from many machines.
+        response = Client(REMOTE_ADDR=f"10.0.0.{n + 1}").post(
+            "/accounts/password/reset/", {"email": "ANA@example.org "}
+        )
+        assert response.status_code == 302
+        assert response["Location"] == "/accounts/password/reset/sent/"
+    assert len(mailoutbox) == 2
