@@ -11,7 +11,7 @@ from django.http import QueryDict
 
 from approvals.models import SignatureMeaning
 from approvals.review_selectors import AWAITING_REVIEW, QUEUE_SORTS, QueueFilters
-from jobs.forms import AccessibleForm
+from hybridreview.forms import AccessibleForm
 from jobs.models import Candidate, RequestStatus
 
 TEXT_MAX = 5000

@@ -14,40 +14,13 @@ from typing import Any, cast
 from django import forms
 from django.http import QueryDict
 
+from hybridreview.forms import AccessibleForm, Problem
 from jobs import solving
-from jobs.errors import FieldProblem
 from jobs.examples import Example
 from jobs.models import CachePolicy
 from quantum.problems import MAX_PAYLOAD_BYTES
 
 SUGGESTED_BACKENDS = ("aer_statevector", "aer_mps", "aer_noisy:fake_torino")
-
-
-class AccessibleForm(forms.Form):
-    """Ties each field's help and errors to its input with aria-describedby."""
-
-    def describe(self) -> None:
-        for name, field in self.fields.items():
-            bound = self[name]
-            ids = []
-            if field.help_text:
-                ids.append(f"{bound.auto_id}_helptext")
-            if name in self.errors:
-                ids.append(f"{bound.auto_id}_error")
-                field.widget.attrs["aria-invalid"] = "true"
-            if ids:
-                field.widget.attrs["aria-describedby"] = " ".join(ids)
-
-    def add_service_errors(self, problems: Sequence[FieldProblem]) -> None:
-        """Each of a service's problems at the field it is about ("solvers[1].backend"
-        under solvers), the rest above the form; then tie them to their inputs."""
-        for p in problems:
-            name = (p.field or "").split("[", 1)[0].split(".", 1)[0]
-            if name in self.fields:
-                self.add_error(name, p.message if name == p.field else f"{p.field}: {p.message}")
-            else:
-                self.add_error(None, f"{p.field}: {p.message}" if p.field else p.message)
-        self.describe()
 
 
 class RequestForm(AccessibleForm):
@@ -197,13 +170,13 @@ class RequestForm(AccessibleForm):
             for name in names
         ]
 
-    def add_service_errors(self, problems: Sequence[FieldProblem]) -> None:
+    def add_service_errors(self, problems: Sequence[Problem]) -> None:
         """Put each of the service's field paths under the form field it came from."""
         for field, message in self.service_errors(list(problems)):
             self.add_error(field, message)
         self._note_upload()
 
-    def service_errors(self, problems: list[FieldProblem]) -> list[tuple[str | None, str]]:
+    def service_errors(self, problems: Sequence[Problem]) -> list[tuple[str | None, str]]:
         """The service's problems as (form field, message), as the page shows them."""
         names = self.cleaned_data.get("solvers") or []
         return [_form_field(p, names) for p in problems]
@@ -238,7 +211,7 @@ def _with_problem(data: Mapping[str, Any], text: str) -> Mapping[str, Any]:
     return {**data, "problem": text}
 
 
-def _form_field(p: FieldProblem, solvers: list[str]) -> tuple[str | None, str]:
+def _form_field(p: Problem, solvers: list[str]) -> tuple[str | None, str]:
     path = p.field or ""
     if path.startswith("problem") or path == "schema_version":
         return "problem", f"{path}: {p.message}"

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from jobs.forms import AccessibleForm
+from hybridreview.forms import AccessibleForm
 
 from .roles import TEAM_ROLES
 
