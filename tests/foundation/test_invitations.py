@@ -415,3 +415,16 @@ def test_superusers_read_invitations_in_the_django_admin_without_changing_them(
         f"/admin/accounts/invitation/{issued.invitation.pk}/delete/", {"post": "yes"}
     )
     assert deleted.status_code == 403 and Invitation.objects.count() == 1
+
+
+def test_an_address_that_has_an_account_is_added_by_username_not_invited(team, make_user):
+    olga = make_user("olga", "analyst")
+    olga.email = "olga@example.org"
+    olga.save()
+    response = invite(signed_in(team.boss), "Olga@example.org", "analyst")
+    assert response.status_code == 400
+    assert (
+        "Olga@example.org is the address of the account olga: add them by username instead."
+        in response.content.decode()
+    )
+    assert not Invitation.objects.exists()

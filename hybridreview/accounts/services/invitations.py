@@ -97,6 +97,15 @@ def invitation_create(
                 f"of team {team.slug}; change their roles in the table.",
                 field="email",
             )
+        # Invitations make accounts: one for an address that has one would
+        # leave the person with two (and password resets mailing both).
+        holder = User.objects.filter(email__iexact=email, is_active=True).first()
+        if holder is not None:
+            raise MembershipRefused(
+                f"{email} is the address of the account {holder.get_username()}: add them "
+                "by username instead.",
+                field="email",
+            )
         replaced = list(
             Invitation.objects.select_for_update().filter(
                 team=team,
