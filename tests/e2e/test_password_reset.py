@@ -22,6 +22,7 @@ def test_a_user_resets_a_forgotten_password_and_signs_in_with_it(
     probe.page.set_viewport_size({"width": 1024, "height": 768})
     page = probe.page
     page.goto(f"{live_server.url}/accounts/login/")
+    assert _violations(page) == []  # the sign-in page, as everyone first sees it
     page.get_by_role("link", name="Forgot your password?").click()
     assert _violations(page) == []
     page.get_by_label("Email address").fill("ana@example.org")
