@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 
 from .models import Invitation, Membership, Team
 from .roles import PLATFORM_ROLES
+from .selectors import held_groups
 from .services import member_changes_record, member_roles_snapshot
 from .services.account import (
     AccountState,
@@ -103,7 +104,7 @@ class AccountChangeForm(UserChangeForm[User]):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["platform_roles"].initial = sorted(
-                self.instance.groups.filter(name__in=PLATFORM_ROLES).values_list("name", flat=True)
+                held_groups(self.instance, PLATFORM_ROLES)
             )
 
 

@@ -50,6 +50,11 @@ def team_roles(user: Any) -> dict[str, list[str]]:
     return {slug: sorted(roles) for slug, roles in sorted(found.items())}
 
 
+def held_groups(user: Any, among: tuple[str, ...]) -> set[str]:
+    """Which of the role groups ``among`` the user is in (their global groups)."""
+    return set(user.groups.filter(name__in=among).values_list("name", flat=True))
+
+
 MEMBERS_PERMISSION = "accounts.change_membership"
 
 

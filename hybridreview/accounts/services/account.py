@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -21,6 +21,8 @@ from approvals.audit import AuditAction, audit_record
 
 from ..models import Membership
 from ..roles import PLATFORM_ROLES
+from ..selectors import held_groups
+from .members import role_groups_set
 
 # The account's own details an audit reader needs to follow a change of identity.
 PROFILE_FIELDS = ("username", "email", "first_name", "last_name")
@@ -58,7 +60,6 @@ def account_state(user_id: int) -> AccountState | None:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return None
-    roles = user.groups.filter(name__in=PLATFORM_ROLES).values_list("name", flat=True)
     return AccountState(
         username=user.username,
         email=user.email,
@@ -67,7 +68,7 @@ def account_state(user_id: int) -> AccountState | None:
         is_active=user.is_active,
         is_staff=user.is_staff,
         is_superuser=user.is_superuser,
-        platform_roles=frozenset(roles),
+        platform_roles=frozenset(held_groups(user, PLATFORM_ROLES)),
         password=user.password,
     )
 
@@ -78,11 +79,7 @@ def account_platform_roles_set(*, user: User, roles: set[str]) -> None:
     unknown = sorted(roles - set(PLATFORM_ROLES))
     if unknown:
         raise ValueError(f"{unknown[0]!r} is not a platform role")
-    held = set(user.groups.filter(name__in=PLATFORM_ROLES).values_list("name", flat=True))
-    if roles - held:
-        user.groups.add(*Group.objects.filter(name__in=roles - held))
-    if held - roles:
-        user.groups.remove(*Group.objects.filter(name__in=held - roles))
+    role_groups_set(user, roles, among=PLATFORM_ROLES)
 
 
 def account_changes_record(

@@ -15,7 +15,7 @@ from approvals.audit import AuditAction, audit_record
 
 from ..models import Membership, Team
 from ..roles import ADMIN, PLATFORM_ROLES, ROLES, TEAM_ROLES
-from ..selectors import may_manage_members
+from ..selectors import held_groups, may_manage_members
 
 
 @transaction.atomic
@@ -46,7 +46,7 @@ def membership_add(
     in_team = set(membership.roles.values_list("name", flat=True))
     team_added = sorted({r for r in roles if r in TEAM_ROLES} - in_team)
     membership.roles.add(*Group.objects.filter(name__in=team_added))  # mirrored by signals
-    platform = set(user.groups.filter(name__in=PLATFORM_ROLES).values_list("name", flat=True))
+    platform = held_groups(user, PLATFORM_ROLES)
     platform_added = sorted({r for r in roles if r in PLATFORM_ROLES} - platform)
     user.groups.add(*Group.objects.filter(name__in=platform_added))
     added = sorted(team_added + platform_added)
@@ -282,8 +282,14 @@ def role_groups_sync(user: User) -> None:
         for name in Membership.objects.filter(user=user).values_list("roles__name", flat=True)
         if name
     }
-    current = set(user.groups.filter(name__in=TEAM_ROLES).values_list("name", flat=True))
-    if wanted - current:
-        user.groups.add(*Group.objects.filter(name__in=wanted - current))
-    if current - wanted:
-        user.groups.remove(*Group.objects.filter(name__in=current - wanted))
+    role_groups_set(user, wanted, among=TEAM_ROLES)
+
+
+def role_groups_set(user: User, wanted: set[str], *, among: tuple[str, ...]) -> None:
+    """Make the user's groups of the roles ``among`` exactly ``wanted``,
+    adding and removing only what differs (the m2m signals see real changes)."""
+    held = held_groups(user, among)
+    if wanted - held:
+        user.groups.add(*Group.objects.filter(name__in=wanted - held))
+    if held - wanted:
+        user.groups.remove(*Group.objects.filter(name__in=held - wanted))
