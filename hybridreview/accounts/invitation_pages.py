@@ -49,7 +49,7 @@ def invitation_page(request: HttpRequest) -> HttpResponse:
     try:
         invitation = invitation_open(token)
     except InvitationClosed as exc:
-        return render(request, "accounts/invitation.html", {"closed": exc.message}, status=410)
+        return _closed(request, exc)
     form = AccountCreateForm()
     status = 200
     if request.method == "POST":
@@ -66,7 +66,7 @@ def invitation_page(request: HttpRequest) -> HttpResponse:
             if form.is_valid():
                 return _create(request, token, invitation, form)
         except InvitationClosed as exc:  # used or withdrawn while the form was open
-            return render(request, "accounts/invitation.html", {"closed": exc.message}, status=410)
+            return _closed(request, exc)
         except MembershipRefused as exc:
             if request.user.is_authenticated:
                 messages.error(request, exc.message)
@@ -76,6 +76,11 @@ def invitation_page(request: HttpRequest) -> HttpResponse:
     form.describe()
     context = {"invitation": invitation, "form": form}
     return render(request, "accounts/invitation.html", context, status=status)
+
+
+def _closed(request: HttpRequest, exc: InvitationClosed) -> HttpResponse:
+    """The link opens nothing (any more): 410, saying why."""
+    return render(request, "accounts/invitation.html", {"closed": exc.message}, status=410)
 
 
 def _create(
