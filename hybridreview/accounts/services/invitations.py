@@ -164,12 +164,13 @@ def invitation_revoke(
         _revoked_record(current, actor, http_request)
 
 
-def invitation_open(token: str) -> Invitation:
-    """The invitation ``token`` opens, or InvitationClosed saying why not."""
-    found = Invitation.objects.select_related("team", "created_by").filter(
-        token_hash=token_hash(token)
-    )
-    invitation = found.first()
+def invitation_open(token: str, *, lock: bool = False) -> Invitation:
+    """The invitation ``token`` opens, or InvitationClosed saying why not.
+    ``lock``: hold its row until the caller's transaction ends (accepting)."""
+    found = Invitation.objects.select_related("team", "created_by")
+    if lock:
+        found = found.select_for_update()
+    invitation = found.filter(token_hash=token_hash(token)).first()
     _check_open(invitation)
     assert invitation is not None  # _check_open refuses None
     return invitation
@@ -193,7 +194,7 @@ def invitation_accept(
     except ValidationError as exc:
         raise MembershipRefused(exc.messages[0], field="username") from None
     with transaction.atomic():
-        invitation = _lock_open(token)
+        invitation = invitation_open(token, lock=True)
         if User.objects.filter(username__iexact=username).exists():
             raise MembershipRefused(
                 f"The username {username!r} is taken; choose another.", field="username"
@@ -229,7 +230,7 @@ def invitation_accept_as(
 ) -> Membership:
     """Join the invitation's team with the account ``user`` is signed in with."""
     with transaction.atomic():
-        invitation = _lock_open(token)
+        invitation = invitation_open(token, lock=True)
         if Membership.objects.filter(team=invitation.team, user=user).exists():
             raise MembershipRefused(
                 f"You are already a member of team {invitation.team.slug}; its admins change "
@@ -265,18 +266,6 @@ def _join(invitation: Invitation, user: User, http_request: HttpRequest | None) 
         request=http_request,
     )
     return membership
-
-
-def _lock_open(token: str) -> Invitation:
-    invitation = (
-        Invitation.objects.select_for_update()
-        .select_related("team", "created_by")
-        .filter(token_hash=token_hash(token))
-        .first()
-    )
-    _check_open(invitation)
-    assert invitation is not None
-    return invitation
 
 
 def _check_open(invitation: Invitation | None) -> None:
